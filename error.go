@@ -1,0 +1,62 @@
+package resizer
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. They are the only vocabulary adapters use to describe a failure;
+// the HTTP layer maps each to a status in one table.
+const (
+	EINVALID     = "invalid"     // the request or its options are malformed
+	ENOTFOUND    = "not_found"   // no such image, or not the caller's
+	ETOOLARGE    = "too_large"   // the body is bigger than allowed
+	EUNSUPPORTED = "unsupported" // the content is not an image format we accept
+	EREFUSED     = "refused"     // a valid image over a pixel, frame or side limit
+	EFORBIDDEN   = "forbidden"   // a bad signature or cross-site request
+	EUNAVAILABLE = "unavailable" // overloaded or a backend is down; retry later
+	EINTERNAL    = "internal"    // a bug or an unexpected backend failure
+)
+
+// Error is a failure that carries a code for programs and a message for people.
+// Its message is safe to show to the caller: internal details never go in it.
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for
+// any other non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EINTERNAL
+	}
+}
+
+// ErrorMessage returns the caller-safe message of err: the message of its
+// *Error, or a generic text for anything else (whose details stay in the logs).
+func ErrorMessage(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Message
+	default:
+		return "internal error"
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/cloudresizer/cloudresizer
+
+go 1.26.8

@@ -1,0 +1,98 @@
+package vips
+
+import (
+	"context"
+	"testing"
+
+	resizer "github.com/cloudresizer/cloudresizer"
+	"github.com/cloudresizer/cloudresizer/internal/corpus"
+)
+
+// policy overrides the manifest's expectation where the product decided
+// otherwise: SVG is refused because its loader is unsafe on uploads.
+var policy = map[string]string{"formats/logo.svg": "reject"}
+
+func newEngine(t testing.TB) *Engine {
+	t.Helper()
+	e, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestCorpus(t *testing.T) {
+	e := newEngine(t)
+	entries, err := corpus.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ent := range entries {
+		t.Run(ent.File, func(t *testing.T) {
+			src, err := corpus.Read(ent.File)
+			if err != nil {
+				t.Fatal(err)
+			}
+			expect := ent.Expect
+			if p, ok := policy[ent.File]; ok {
+				expect = p
+			}
+			switch expect {
+			case "ok":
+				checkResizesInEveryFormat(t, e, src)
+			case "reject":
+				checkRefused(t, e, src)
+			default: // either, ok-or-reject: any outcome but a crash or a 5xx-class error
+				_, err := e.Transform(context.Background(), src, resizer.Options{Width: 200, Height: 200})
+				if code := resizer.ErrorCode(err); code == resizer.EINTERNAL {
+					t.Errorf("internal error: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func checkResizesInEveryFormat(t *testing.T, e *Engine, src []byte) {
+	m, err := e.Probe(context.Background(), src)
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	var opts []resizer.Options
+	for _, f := range resizer.OutputFormats {
+		opts = append(opts, resizer.Options{Width: 160, Height: 120, Fit: resizer.FitCover, Format: f, Enlarge: true})
+	}
+	outs, err := e.Transform(context.Background(), src, opts...)
+	if err != nil {
+		t.Fatalf("transform: %v", err)
+	}
+	for i, out := range outs {
+		f := opts[i].Format
+		got, err := e.Probe(context.Background(), out.Bytes)
+		if err != nil {
+			t.Errorf("%s: output unreadable: %v", f, err)
+			continue
+		}
+		if got.Format != f || got.Width != 160 || got.Height != 120 {
+			t.Errorf("%s: got %s %dx%d, want %s 160x120", f, got.Format, got.Width, got.Height, f)
+		}
+		if wantFrames := framesFor(m, f); got.Frames != wantFrames {
+			t.Errorf("%s: %d frames, want %d", f, got.Frames, wantFrames)
+		}
+	}
+}
+
+func framesFor(m resizer.Meta, f resizer.Format) int {
+	if f.CanAnimate() {
+		return m.Frames
+	}
+	return 1
+}
+
+func checkRefused(t *testing.T, e *Engine, src []byte) {
+	_, err := e.Transform(context.Background(), src, resizer.Options{Width: 200})
+	switch resizer.ErrorCode(err) {
+	case resizer.EUNSUPPORTED, resizer.EREFUSED, resizer.ETOOLARGE:
+	default:
+		t.Errorf("want a refusal, got %v", err)
+	}
+}

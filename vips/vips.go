@@ -1,0 +1,96 @@
+// Package vips is the image engine: it reads headers, resizes and encodes
+// with libvips. It is the only package that uses cgo.
+//
+// It builds against whichever libvips pkg-config finds: Debian's libvips-dev
+// or the build sharp ships on npm (see docs/engine.md and `make vips-npm`).
+package vips
+
+/*
+#cgo pkg-config: vips
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+var (
+	initOnce sync.Once
+	initErr  error
+)
+
+// startup initialises libvips once per process. Untrusted loaders are
+// blocked twice: by the environment (read by libvips at start) and by call.
+func startup() error {
+	initOnce.Do(func() {
+		os.Setenv("VIPS_BLOCK_UNTRUSTED", "1")
+		name := C.CString("cloudresizer")
+		defer C.free(unsafe.Pointer(name))
+		if C.cr_init(name) != 0 {
+			initErr = errors.New("vips: cannot start libvips: " + takeError())
+		}
+	})
+	return initErr
+}
+
+// Version is the version of the libvips the engine runs on.
+func Version() string {
+	if err := startup(); err != nil {
+		return "unknown"
+	}
+	return C.GoString(C.cr_version())
+}
+
+// takeError returns and clears libvips' error text, first line only: the rest
+// repeats it with internal detail.
+func takeError() string {
+	cs := C.cr_take_error()
+	defer C.g_free(C.gpointer(cs))
+	s := strings.TrimSpace(C.GoString(cs))
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// image owns one VipsImage reference.
+type image struct{ p *C.VipsImage }
+
+func (im *image) close() {
+	if im != nil && im.p != nil {
+		C.g_object_unref(C.gpointer(im.p))
+		im.p = nil
+	}
+}
+
+func (im *image) width() int  { return int(im.p.Xsize) }
+func (im *image) height() int { return int(im.p.Ysize) }
+func (im *image) bands() int  { return int(im.p.Bands) }
+func (im *image) pageHeight() int {
+	return int(C.cr_page_height(im.p))
+}
+
+// apply runs one libvips operation that turns im into a new image, and
+// replaces im with it.
+func (im *image) apply(op func(in *C.VipsImage, out **C.VipsImage) C.int) error {
+	var out *C.VipsImage
+	if op(im.p, &out) != 0 {
+		return errors.New(takeError())
+	}
+	im.close()
+	im.p = out
+	return nil
+}
+
+// threadDone frees libvips' per-thread state; call it on a locked OS thread
+// at the end of the work done there.
+func threadDone() {
+	C.vips_thread_shutdown()
+	runtime.UnlockOSThread()
+}
