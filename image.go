@@ -164,4 +164,5 @@ type Meta struct {
 	Orientation int  `json:"-"`
 	HasAlpha    bool `json:"has_alpha"`
 	CMYK        bool `json:"-"` // printing colours: needs a profile to become sRGB
+	ICC         bool `json:"-"` // an embedded colour profile to apply
 }

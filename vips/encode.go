@@ -24,7 +24,7 @@ const (
 )
 
 // encode writes im in format f with every piece of metadata stripped.
-func encode(im *image, f resizer.Format, o resizer.Options) ([]byte, error) {
+func encode(im *vimage, f resizer.Format, o resizer.Options) ([]byte, error) {
 	var buf unsafe.Pointer
 	var n C.size_t
 	var rc C.int

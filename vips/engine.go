@@ -123,7 +123,7 @@ func readHeader(src []byte, f resizer.Format) (resizer.Meta, error) {
 	}
 	m := resizer.Meta{
 		Format: f, Width: int(h.width), Height: int(h.height), Frames: max(1, int(h.pages)),
-		Orientation: int(h.orientation), HasAlpha: h.has_alpha != 0, CMYK: h.cmyk != 0,
+		Orientation: int(h.orientation), HasAlpha: h.has_alpha != 0, CMYK: h.cmyk != 0, ICC: h.has_icc != 0,
 	}
 	if m.Orientation >= 5 && m.Orientation <= 8 {
 		m.Width, m.Height = m.Height, m.Width

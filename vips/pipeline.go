@@ -23,7 +23,7 @@ type job struct {
 	gravity resizer.Gravity
 	bg      resizer.Colour
 	outputs []output
-	im      *image
+	im      *vimage
 }
 
 type output struct {
@@ -78,7 +78,10 @@ func (e *Engine) plan(m resizer.Meta, opts []resizer.Options) ([]*job, error) {
 
 func (e *Engine) newJob(m resizer.Meta, o resizer.Options) (*job, error) {
 	f := o.OutputFormat(m)
-	j := &job{meta: m, animate: m.Frames > 1 && f.CanAnimate(), alpha: f.HasAlpha(), gravity: o.Gravity, bg: o.Background}
+	// Alpha matters only where there is some to keep: opaque sources share
+	// one decode between JPEG and the formats that could carry alpha.
+	keepAlpha := f.HasAlpha() && (m.HasAlpha || o.Background.A < 255)
+	j := &job{meta: m, animate: m.Frames > 1 && f.CanAnimate(), alpha: keepAlpha, gravity: o.Gravity, bg: o.Background}
 	if j.animate && (o.Gravity == resizer.GravityAttention || o.Gravity == resizer.GravityEntropy) {
 		// A smart crop would pick a different region in every frame.
 		o.Gravity = resizer.GravityCentre
@@ -112,7 +115,8 @@ func (j *job) run(out []resizer.Output) error {
 		// libvips pipelines are lazy and read their source once: render
 		// to memory so that each encode reads the finished pixels.
 		if err := j.im.apply(func(in *C.VipsImage, o **C.VipsImage) C.int { return C.cr_copy_memory(in, o) }); err != nil {
-			return resizer.Errorf(resizer.EINTERNAL, "render: %v", err)
+			// Pixels are decoded here, lazily: a failure is the file's.
+			return resizer.Errorf(resizer.EUNSUPPORTED, "the image could not be decoded: %v", err)
 		}
 	}
 	for _, o := range j.outputs {
@@ -129,10 +133,10 @@ func (j *job) run(out []resizer.Output) error {
 // load decodes with shrink-on-load straight to the planned size, upright and
 // in sRGB (embedded profiles applied; CMYK without one gets a generic profile).
 func load(j *job) error {
-	j.im = &image{}
+	j.im = &vimage{}
 	return j.im.apply(func(_ *C.VipsImage, out **C.VipsImage) C.int {
 		return C.cr_thumbnail(unsafe.Pointer(&j.src[0]), C.size_t(len(j.src)), out,
-			C.int(j.geo.ResizeW), C.int(j.geo.ResizeH), cbool(j.animate), cbool(j.meta.CMYK))
+			C.int(j.geo.ResizeW), C.int(j.geo.ResizeH), cbool(j.animate), cbool(j.meta.CMYK), cbool(j.meta.ICC))
 	})
 }
 
@@ -191,7 +195,7 @@ func flatten(j *job) error {
 	})
 }
 
-func hasAlpha(im *image) bool { return im.bands() == 2 || im.bands() == 4 }
+func hasAlpha(im *vimage) bool { return im.bands() == 2 || im.bands() == 4 }
 
 var compass = map[resizer.Gravity]C.VipsCompassDirection{
 	resizer.GravityCentre: C.VIPS_COMPASS_DIRECTION_CENTRE, resizer.GravityAttention: C.VIPS_COMPASS_DIRECTION_CENTRE,

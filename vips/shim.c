@@ -42,6 +42,7 @@ int cr_read_header(const void *buf, size_t len, cr_header *h) {
 	h->orientation = vips_image_get_orientation(im);
 	h->has_alpha = vips_image_hasalpha(im);
 	h->cmyk = im->Type == VIPS_INTERPRETATION_CMYK;
+	h->has_icc = vips_image_get_typeof(im, VIPS_META_ICC_NAME) != 0;
 	g_strlcpy(h->loader, loader, sizeof(h->loader));
 	g_object_unref(im);
 	return 0;
@@ -49,14 +50,19 @@ int cr_read_header(const void *buf, size_t len, cr_header *h) {
 
 // cr_thumbnail decodes with shrink-on-load and resizes to exactly width x height
 // (the caller keeps the aspect ratio), upright, in sRGB.
-int cr_thumbnail(const void *buf, size_t len, VipsImage **out, int width, int height, int all_pages, int cmyk) {
+int cr_thumbnail(const void *buf, size_t len, VipsImage **out, int width, int height, int all_pages, int cmyk, int has_icc) {
+	const char *pages = all_pages ? "n=-1" : "";
 	if (cmyk) // a CMYK image with no profile gets a generic one, not raw inversion
 		return vips_thumbnail_buffer((void *) buf, len, out, width, "height", height,
-			"size", VIPS_SIZE_FORCE, "option_string", all_pages ? "n=-1" : "",
+			"size", VIPS_SIZE_FORCE, "option_string", pages,
 			"import_profile", "cmyk", "export_profile", "srgb", NULL);
+	if (has_icc) // colours are only right once the embedded profile is applied
+		return vips_thumbnail_buffer((void *) buf, len, out, width, "height", height,
+			"size", VIPS_SIZE_FORCE, "option_string", pages, "export_profile", "srgb", NULL);
+	// Without a profile the pixels are taken as sRGB already: an sRGB to sRGB
+	// transform through lcms would only shift saturated colours.
 	return vips_thumbnail_buffer((void *) buf, len, out, width, "height", height,
-		"size", VIPS_SIZE_FORCE, "option_string", all_pages ? "n=-1" : "",
-		"export_profile", "srgb", NULL);
+		"size", VIPS_SIZE_FORCE, "option_string", pages, NULL);
 }
 
 int cr_page_height(VipsImage *in) { return vips_image_get_page_height(in); }

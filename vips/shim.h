@@ -13,13 +13,14 @@ typedef struct {
 	int orientation;       // EXIF orientation 1..8
 	int has_alpha;
 	int cmyk;              // CMYK (or YCCK) pixels
+	int has_icc;           // an embedded colour profile
 	char loader[64];       // libvips loader nickname, e.g. "jpegload_buffer"
 } cr_header;
 
 int cr_init(const char *argv0);
 const char *cr_version(void);
 int cr_read_header(const void *buf, size_t len, cr_header *h);
-int cr_thumbnail(const void *buf, size_t len, VipsImage **out, int width, int height, int all_pages, int cmyk);
+int cr_thumbnail(const void *buf, size_t len, VipsImage **out, int width, int height, int all_pages, int cmyk, int has_icc);
 int cr_crop(VipsImage *in, VipsImage **out, int left, int top, int width, int height);
 int cr_smartcrop(VipsImage *in, VipsImage **out, int width, int height, int interesting);
 int cr_embed(VipsImage *in, VipsImage **out, int direction, int width, int height, double r, double g, double b, double a);

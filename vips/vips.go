@@ -59,26 +59,26 @@ func takeError() string {
 	return s
 }
 
-// image owns one VipsImage reference.
-type image struct{ p *C.VipsImage }
+// vimage owns one VipsImage reference.
+type vimage struct{ p *C.VipsImage }
 
-func (im *image) close() {
+func (im *vimage) close() {
 	if im != nil && im.p != nil {
 		C.g_object_unref(C.gpointer(im.p))
 		im.p = nil
 	}
 }
 
-func (im *image) width() int  { return int(im.p.Xsize) }
-func (im *image) height() int { return int(im.p.Ysize) }
-func (im *image) bands() int  { return int(im.p.Bands) }
-func (im *image) pageHeight() int {
+func (im *vimage) width() int  { return int(im.p.Xsize) }
+func (im *vimage) height() int { return int(im.p.Ysize) }
+func (im *vimage) bands() int  { return int(im.p.Bands) }
+func (im *vimage) pageHeight() int {
 	return int(C.cr_page_height(im.p))
 }
 
 // apply runs one libvips operation that turns im into a new image, and
 // replaces im with it.
-func (im *image) apply(op func(in *C.VipsImage, out **C.VipsImage) C.int) error {
+func (im *vimage) apply(op func(in *C.VipsImage, out **C.VipsImage) C.int) error {
 	var out *C.VipsImage
 	if op(im.p, &out) != 0 {
 		return errors.New(takeError())
