@@ -2,7 +2,13 @@
 # vips-npm.sh: fetch the libvips build that sharp ships on npm and write a
 # pkg-config file for it, so that the cgo package vips/ can build against it:
 #
-#   PKG_CONFIG_PATH=$(scripts/vips-npm.sh) go test ./vips/
+#   export PKG_CONFIG_PATH=$(scripts/vips-npm.sh)
+#   export CGO_CPPFLAGS=-DCR_VIPS_PC=$(cksum <"$PKG_CONFIG_PATH/vips.pc" | cut -d' ' -f1)
+#   go test ./vips/
+#
+# CGO_CPPFLAGS only changes Go's build-cache key: the key ignores pkg-config
+# output (golang/go#24544), so without it Go may reuse, or overwrite, objects
+# built against the other libvips.
 #
 # Installs into .cache/vips-npm/ under the project root (skipped when already
 # there) and prints the directory to put in PKG_CONFIG_PATH. See docs/engine.md.
@@ -16,7 +22,8 @@ case $dir in *[[:space:]]*) echo "vips-npm: pkg-config cannot handle spaces in $
 
 # npm names platforms like Node does: linux-x64, linuxmusl-arm64, darwin-arm64…
 case $(uname -s) in
-	Linux) os=linux; if ldd --version 2>&1 | grep -qi musl; then os=linuxmusl; fi ;;
+	Linux) os=linux # or linuxmusl: musl's ldd says so (and exits 1, hence || true)
+		case $(ldd --version 2>&1 || true) in *musl*) os=linuxmusl ;; esac ;;
 	Darwin) os=darwin ;;
 	*) echo "vips-npm: no sharp-libvips build for $(uname -s)" >&2; exit 1 ;;
 esac

@@ -47,14 +47,14 @@ func Version() string {
 	return C.GoString(C.cr_version())
 }
 
-// takeError returns and clears libvips' error text, first line only: the rest
-// repeats it with internal detail.
+// takeError returns (and clears) libvips' error text on one line, bounded:
+// its later lines often hold the real cause ("no HEVC decoder").
 func takeError() string {
 	cs := C.cr_take_error()
 	defer C.g_free(C.gpointer(cs))
-	s := strings.TrimSpace(C.GoString(cs))
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
+	s := strings.Join(strings.Fields(C.GoString(cs)), " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
 	}
 	return s
 }
