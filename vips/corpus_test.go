@@ -2,6 +2,7 @@ package vips
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	resizer "github.com/cloudresizer/cloudresizer"
@@ -94,5 +95,22 @@ func checkRefused(t *testing.T, e *Engine, src []byte) {
 	case resizer.EUNSUPPORTED, resizer.EREFUSED, resizer.ETOOLARGE:
 	default:
 		t.Errorf("want a refusal, got %v", err)
+	}
+}
+
+// TestProbeFileAgreesWithProbe reads every corpus file both ways.
+func TestProbeFileAgreesWithProbe(t *testing.T) {
+	e := newEngine(t)
+	entries, err := corpus.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ent := range entries {
+		src, _ := corpus.Read(ent.File)
+		m1, err1 := e.Probe(context.Background(), src)
+		m2, err2 := e.ProbeFile(context.Background(), filepath.Join(corpus.Dir(), ent.File))
+		if m1 != m2 || resizer.ErrorCode(err1) != resizer.ErrorCode(err2) {
+			t.Errorf("%s: Probe %+v %v, ProbeFile %+v %v", ent.File, m1, err1, m2, err2)
+		}
 	}
 }

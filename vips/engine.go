@@ -8,6 +8,8 @@ import "C"
 import (
 	"context"
 	"errors"
+	"io"
+	"os"
 	"runtime"
 	"strings"
 	"unsafe"
@@ -86,6 +88,37 @@ func (e *Engine) Probe(_ context.Context, src []byte) (resizer.Meta, error) {
 	return m, e.cfg.Limits.Check(m)
 }
 
+// ProbeFile reads and checks the header of the file at path. libvips opens
+// files lazily, so this reads the header only, whatever the file's size.
+func (e *Engine) ProbeFile(_ context.Context, path string) (resizer.Meta, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return resizer.Meta{}, err
+	}
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	st, err := f.Stat()
+	f.Close()
+	if err != nil {
+		return resizer.Meta{}, err
+	}
+	if n == 0 {
+		return resizer.Meta{}, resizer.Errorf(resizer.EUNSUPPORTED, "the file is empty")
+	}
+	if err := e.cfg.Limits.CheckBytes(st.Size()); err != nil {
+		return resizer.Meta{}, err
+	}
+	format := resizer.Sniff(head[:n])
+	if !format.Decodable() {
+		return resizer.Meta{}, refusedFormat(format)
+	}
+	m, err := readHeaderFile(path, format)
+	if err != nil {
+		return resizer.Meta{}, err
+	}
+	return m, e.cfg.Limits.Check(m)
+}
+
 func refusedFormat(f resizer.Format) error {
 	if f == resizer.FormatUnknown {
 		return resizer.Errorf(resizer.EUNSUPPORTED,
@@ -103,12 +136,26 @@ var loaderName = map[resizer.Format]string{
 }
 
 func readHeader(src []byte, f resizer.Format) (resizer.Meta, error) {
+	return header(f, func(h *C.cr_header) C.int {
+		return C.cr_read_header(unsafe.Pointer(&src[0]), C.size_t(len(src)), h)
+	})
+}
+
+func readHeaderFile(path string, f resizer.Format) (resizer.Meta, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	return header(f, func(h *C.cr_header) C.int { return C.cr_read_header_file(cpath, h) })
+}
+
+// header runs one header read and turns its result into Meta, checking
+// that libvips picked the loader of the sniffed format.
+func header(f resizer.Format, read func(*C.cr_header) C.int) (resizer.Meta, error) {
 	if err := startup(); err != nil {
 		return resizer.Meta{}, err
 	}
 	var h C.cr_header
 	runtime.LockOSThread()
-	rc := C.cr_read_header(unsafe.Pointer(&src[0]), C.size_t(len(src)), &h)
+	rc := read(&h)
 	var msg string
 	if rc != 0 {
 		msg = takeError()

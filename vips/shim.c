@@ -28,12 +28,8 @@ int cr_init(const char *argv0) {
 
 const char *cr_version(void) { return vips_version_string(); }
 
-int cr_read_header(const void *buf, size_t len, cr_header *h) {
-	const char *loader = vips_foreign_find_load_buffer(buf, len);
-	if (!loader)
-		return -1;
-	// Opening from a buffer reads the header only: pixels are decoded lazily.
-	VipsImage *im = vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+// fill_header reads what we need from an opened image, then drops it.
+static int fill_header(VipsImage *im, const char *loader, cr_header *h) {
 	if (!im)
 		return -1;
 	h->width = im->Xsize;
@@ -46,6 +42,21 @@ int cr_read_header(const void *buf, size_t len, cr_header *h) {
 	g_strlcpy(h->loader, loader, sizeof(h->loader));
 	g_object_unref(im);
 	return 0;
+}
+
+// Opening an image reads its header only: pixels are decoded lazily.
+int cr_read_header(const void *buf, size_t len, cr_header *h) {
+	const char *loader = vips_foreign_find_load_buffer(buf, len);
+	if (!loader)
+		return -1;
+	return fill_header(vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL), loader, h);
+}
+
+int cr_read_header_file(const char *path, cr_header *h) {
+	const char *loader = vips_foreign_find_load(path);
+	if (!loader)
+		return -1;
+	return fill_header(vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL), loader, h);
 }
 
 // cr_thumbnail decodes with shrink-on-load and resizes to exactly width x height

@@ -20,6 +20,7 @@ typedef struct {
 int cr_init(const char *argv0);
 const char *cr_version(void);
 int cr_read_header(const void *buf, size_t len, cr_header *h);
+int cr_read_header_file(const char *path, cr_header *h);
 int cr_thumbnail(const void *buf, size_t len, VipsImage **out, int width, int height, int all_pages, int cmyk, int has_icc);
 int cr_crop(VipsImage *in, VipsImage **out, int left, int top, int width, int height);
 int cr_smartcrop(VipsImage *in, VipsImage **out, int width, int height, int interesting);

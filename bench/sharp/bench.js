@@ -1,12 +1,13 @@
 // bench.js: the same thumbnail work as bench/cmd/enginebench, done by sharp.
 //
-//   node bench/sharp/bench.js SCENARIOS.json SECONDS OUTDIR > sharp.json
+//   node bench/sharp/bench.js SCENARIOS.json SECONDS OUTDIR [ID] > sharp.json
 //
 // For every scenario it times a loop for SECONDS with one request at a time
 // and again with one request per CPU in flight, always with
 // sharp.concurrency(1): one libvips thread per image, as our engine runs
 // (Threads=1, Concurrency=NumCPU). It prints one JSON document on stdout and
 // writes one output per scenario to OUTDIR/<id>.<format> for the quality check.
+// With ID, only that scenario runs.
 'use strict';
 
 const fs = require('fs');
@@ -48,11 +49,12 @@ async function timed(input, sc, workers, seconds) {
 }
 
 async function main() {
-  const [scenarioFile, secondsArg, outDir] = process.argv.slice(2);
+  const [scenarioFile, secondsArg, outDir, only] = process.argv.slice(2);
   if (!scenarioFile || !secondsArg || !outDir) {
-    throw new Error('usage: node bench.js SCENARIOS.json SECONDS OUTDIR');
+    throw new Error('usage: node bench.js SCENARIOS.json SECONDS OUTDIR [ID]');
   }
-  const scenarios = JSON.parse(fs.readFileSync(scenarioFile, 'utf8'));
+  const scenarios = JSON.parse(fs.readFileSync(scenarioFile, 'utf8')).filter((sc) => !only || sc.id === only);
+  if (scenarios.length === 0) throw new Error('no scenario ' + only);
   const seconds = Number(secondsArg);
   const cpus = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
   fs.mkdirSync(outDir, { recursive: true });

@@ -100,7 +100,7 @@ func TestResizeNeverOverwritesInputs(t *testing.T) {
 
 func TestResizeBadUsage(t *testing.T) {
 	for _, args := range [][]string{
-		{"resize", "--out", "x"},                      // no input
+		{"resize", "--out", "x"},                       // no input
 		{"resize", "x.jpg"},                            // no --out
 		{"resize", "--fit", "crop", "--out", "o", "x"}, // bad enum
 		{"resize", "--format", "bmp", "--out", "o", "x"},

@@ -23,7 +23,7 @@ func runCLI(args []string) error {
 	if err != nil {
 		return err
 	}
-	scenarios, err := loadScenarios(f.scenarios)
+	scenarios, err := loadScenarios(f.scenarios, f.only)
 	if err != nil {
 		return err
 	}

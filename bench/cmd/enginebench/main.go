@@ -1,12 +1,13 @@
 // Command enginebench is the Go side of `make bench` (see bench/run.sh and
 // docs/benchmarks.md). It has three subcommands:
 //
-//	enginebench ours -scenarios F -seconds S -out DIR -ref DIR   time our engine
-//	enginebench cli  -scenarios F -seconds S -out DIR            time Debian's vipsthumbnail
-//	enginebench report -scenarios F -results DIR -doc FILE       SSIM, ratios, markdown table
+//	enginebench ours -scenarios F -seconds S -out DIR -ref DIR [-only ID]   time our engine
+//	enginebench cli  -scenarios F -seconds S -out DIR [-only ID]            time Debian's vipsthumbnail
+//	enginebench report -scenarios F -results DIR -doc FILE                  SSIM, ratios, markdown table
 //
 // The timing subcommands print a JSON report on stdout and write one output
-// per scenario to -out for the quality check.
+// per scenario to -out for the quality check. The report merges every
+// DIR/runs/<tool>-*.json, keeping the best round of each cell.
 package main
 
 import (
@@ -69,6 +70,7 @@ type timingFlags struct {
 	seconds   float64
 	out       string
 	ref       string
+	only      string
 }
 
 func parseTiming(name string, args []string) (timingFlags, error) {
@@ -78,6 +80,7 @@ func parseTiming(name string, args []string) (timingFlags, error) {
 	fs.Float64Var(&f.seconds, "seconds", 2, "seconds per cell")
 	fs.StringVar(&f.out, "out", "", "folder for one output sample per scenario")
 	fs.StringVar(&f.ref, "ref", "", "folder for the lossless PNG references (ours only)")
+	fs.StringVar(&f.only, "only", "", "run only the scenario with this id")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -87,8 +90,9 @@ func parseTiming(name string, args []string) (timingFlags, error) {
 	return f, os.MkdirAll(f.out, 0o755)
 }
 
-// loadScenarios reads the scenario list.
-func loadScenarios(path string) ([]Scenario, error) {
+// loadScenarios reads the scenario list, or only the scenario with id only
+// when it is not empty.
+func loadScenarios(path, only string) ([]Scenario, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -97,7 +101,15 @@ func loadScenarios(path string) ([]Scenario, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return s, nil
+	if only == "" {
+		return s, nil
+	}
+	for _, sc := range s {
+		if sc.ID == only {
+			return []Scenario{sc}, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: no scenario %q", path, only)
 }
 
 // printReport writes r as indented JSON on stdout.

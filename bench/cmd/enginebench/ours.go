@@ -22,7 +22,7 @@ func runOurs(args []string) error {
 	if err != nil {
 		return err
 	}
-	scenarios, err := loadScenarios(f.scenarios)
+	scenarios, err := loadScenarios(f.scenarios, f.only)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,106 @@
+package resizer
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// ServiceConfig is what a Service is built from: its ports and its bounds.
+type ServiceConfig struct {
+	Store    Store
+	Engine   Engine
+	Tiers    []Tier // fastest first: memory, then Redis
+	Observer Observer
+	Limits   Limits
+	// Workers is the number of transforms at once; QueueLength how many more
+	// may wait for one before requests are refused as unavailable.
+	Workers, QueueLength int
+	// TransformTimeout bounds the wait for a worker plus the transform.
+	TransformTimeout time.Duration
+	// TempDir holds uploads while they are checked; "" is the system's.
+	TempDir string
+}
+
+// Tier is one named cache level.
+type Tier struct {
+	Name  string
+	Cache Cache
+	// MaxItem is the largest value the tier takes; larger variants skip it.
+	MaxItem int
+}
+
+// Validate reports a configuration that cannot work.
+func (c ServiceConfig) Validate() error {
+	switch {
+	case c.Store == nil || c.Engine == nil:
+		return errors.New("service: a store and an engine are required")
+	case c.Workers < 1 || c.QueueLength < 0:
+		return errors.New("service: workers must be at least 1 and the queue not negative")
+	case c.TransformTimeout <= 0:
+		return errors.New("service: the transform timeout must be positive")
+	}
+	return c.Limits.Validate()
+}
+
+// Service is the application: uploads, the per-owner library and variants.
+// It knows only ports, so tests run it with fakes and cmd/ with real backends.
+type Service struct {
+	cfg      ServiceConfig
+	obs      Observer
+	flight   singleflight.Group
+	slots    chan struct{}
+	admitted atomic.Int64 // running plus waiting transforms
+	// metas remembers originals' headers: every variant request needs one.
+	metas sync.Map // id → Meta
+	now   func() time.Time
+}
+
+// NewService checks cfg and returns a Service.
+func NewService(cfg ServiceConfig) (*Service, error) {
+	if cfg.Observer == nil {
+		cfg.Observer = NopObserver{}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Service{cfg: cfg, obs: cfg.Observer, slots: make(chan struct{}, cfg.Workers), now: time.Now}, nil
+}
+
+// Ready reports whether the service can work: its store answers.
+func (s *Service) Ready(ctx context.Context) error {
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		return Errorf(EUNAVAILABLE, "storage is unreachable")
+	}
+	return nil
+}
+
+// Limits returns the limits uploads are checked against.
+func (s *Service) Limits() Limits { return s.cfg.Limits }
+
+// admit waits for a transform slot. Past the queue length it refuses at once:
+// an overloaded instance answers 503 quickly instead of piling up memory.
+func (s *Service) admit(ctx context.Context) (release func(), err error) {
+	if s.admitted.Add(1) > int64(s.cfg.QueueLength)+int64(s.cfg.Workers) {
+		s.admitted.Add(-1)
+		return nil, Errorf(EUNAVAILABLE, "the server is busy; retry shortly")
+	}
+	s.obs.TransformsQueued(1)
+	defer s.obs.TransformsQueued(-1)
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		s.admitted.Add(-1)
+		return nil, Errorf(EUNAVAILABLE, "the server is busy; retry shortly")
+	}
+	s.obs.TransformsInFlight(1)
+	return func() {
+		<-s.slots
+		s.admitted.Add(-1)
+		s.obs.TransformsInFlight(-1)
+	}, nil
+}
