@@ -13,6 +13,7 @@ ifeq ($(VIPS),npm)
 # its own cache key so the two libvips builds never mix (golang/go#24544).
 VIPSENV := PKG_CONFIG_PATH=$(CURDIR)/.cache/vips-npm/pkgconfig CGO_CPPFLAGS=-DCR_VIPS_PC=npm-$$(cksum <.cache/vips-npm/pkgconfig/vips.pc | cut -d' ' -f1)
 SETUP_VIPS := vips-npm
+BENCHENV := BENCH_SECTION=bench-npm
 endif
 
 # Fuzz targets, as package:Fuzzer; `make fuzz` runs each for FUZZTIME.
@@ -53,7 +54,7 @@ fuzz: setup $(SETUP_VIPS)
 
 bench: build
 	@scripts/setup.sh bench
-	$(VIPSENV) bench/run.sh
+	$(VIPSENV) $(BENCHENV) bench/run.sh
 
 clean:
 	rm -rf bin out

@@ -8,14 +8,16 @@ import (
 // Error codes. They are the only vocabulary adapters use to describe a failure;
 // the HTTP layer maps each to a status in one table.
 const (
-	EINVALID     = "invalid"     // the request or its options are malformed
-	ENOTFOUND    = "not_found"   // no such image, or not the caller's
-	ETOOLARGE    = "too_large"   // the body is bigger than allowed
-	EUNSUPPORTED = "unsupported" // the content is not an image format we accept
-	EREFUSED     = "refused"     // a valid image over a pixel, frame or side limit
-	EFORBIDDEN   = "forbidden"   // a bad signature or cross-site request
-	EUNAVAILABLE = "unavailable" // overloaded or a backend is down; retry later
-	EINTERNAL    = "internal"    // a bug or an unexpected backend failure
+	EINVALID      = "invalid"            // the request or its options are malformed
+	ENOTFOUND     = "not_found"          // no such image, or not the caller's
+	ETOOLARGE     = "too_large"          // the body is bigger than allowed
+	EUNSUPPORTED  = "unsupported"        // the content is not an image format we accept
+	EREFUSED      = "refused"            // a valid image over the pixel or frame limit
+	EFORBIDDEN    = "forbidden"          // a bad signature or cross-site request
+	EUNAUTHORIZED = "unauthorized"       // an unknown API key
+	EUNAVAILABLE  = "unavailable"        // overloaded or a backend is down; retry later
+	EINTERNAL     = "internal"           // a bug or an unexpected backend failure
+	ENOTALLOWED   = "method_not_allowed" // the path exists, not with this method
 )
 
 // Error is a failure that carries a code for programs and a message for people.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 	"time"
@@ -212,4 +213,9 @@ func (s *Service) deleteOriginal(ctx context.Context, id string) error {
 		return err
 	}
 	return st.Delete(ctx, originalKey(id))
+}
+
+// Original streams the stored bytes of original id.
+func (s *Service) Original(ctx context.Context, id string) (io.ReadCloser, int64, error) {
+	return s.cfg.Store.Open(ctx, originalKey(id))
 }

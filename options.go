@@ -271,3 +271,29 @@ func parseOutputFormat(v string) (Format, error) {
 	}
 	return f, nil
 }
+
+// Query is the canonical query string of o: only the fields that differ from
+// the defaults, in a fixed order, so that a signed link is short and equal
+// options always give the same link. ParseQuery reads it back.
+func (o Options) Query() string {
+	o = o.Normalize()
+	d := Options{}.Normalize()
+	var parts []string
+	add := func(cond bool, name, value string) {
+		if cond {
+			parts = append(parts, name+"="+url.QueryEscape(value))
+		}
+	}
+	add(o.Width != 0, "w", strconv.Itoa(o.Width))
+	add(o.Height != 0, "h", strconv.Itoa(o.Height))
+	add(o.Fit != d.Fit, "fit", string(o.Fit))
+	add(o.Gravity != d.Gravity, "gravity", string(o.Gravity))
+	add(o.Format != d.Format, "format", string(o.Format))
+	add(o.Quality != 0, "q", strconv.Itoa(o.Quality))
+	add(o.DPR != d.DPR, "dpr", strconv.FormatFloat(o.DPR, 'f', -1, 64))
+	add(o.Background != d.Background, "bg", o.Background.String())
+	add(o.Enlarge, "enlarge", "1")
+	add(o.Progressive, "progressive", "1")
+	add(o.Lossless, "lossless", "1")
+	return strings.Join(parts, "&")
+}

@@ -103,3 +103,18 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+func TestQueryRoundTrip(t *testing.T) {
+	for _, raw := range []string{"", "w=300", "h=20&w=10&fit=contain&g=north&f=webp&q=70&dpr=2.5&bg=00000080&enlarge=1&progressive=1&lossless=1", "format=auto"} {
+		q, _ := url.ParseQuery(raw)
+		o, err := ParseQuery(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q2, _ := url.ParseQuery(o.Query())
+		o2, err := ParseQuery(q2)
+		if err != nil || o2 != o {
+			t.Errorf("%q → %q → %+v (%v), want %+v", raw, o.Query(), o2, err, o)
+		}
+	}
+}

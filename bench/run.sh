@@ -64,7 +64,7 @@ for round in $(seq 1 "$rounds"); do
 done
 
 mkdir -p docs
-[ -f docs/benchmarks.md ] || printf '# Benchmarks\n\n<!-- bench:start -->\n<!-- bench:end -->\n' >docs/benchmarks.md
+[ -f docs/benchmarks.md ] || printf "# Benchmarks\n" >docs/benchmarks.md
 "$work/enginebench" report -scenarios "$scenarios" -results "$work" -doc docs/benchmarks.md \
 	-seconds "$seconds" -rounds "$rounds"
 echo "bench: wrote docs/benchmarks.md" >&2

@@ -24,6 +24,7 @@ const (
 
 // cli is the command line: one field per subcommand.
 type cli struct {
+	Serve   serveCmd   `cmd:"" help:"Run the HTTP API (and, later, the web page and batch workers)."`
 	Resize  resizeCmd  `cmd:"" help:"Resize local image files or folders, no server needed."`
 	Version versionCmd `cmd:"" help:"Print the version of Cloud Resizer and of libvips."`
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -21,10 +22,13 @@ import (
 	"github.com/cloudresizer/cloudresizer/vips"
 )
 
-// Markers delimit the generated part of the benchmarks page.
-const (
-	startMarker = "<!-- bench:start -->"
-	endMarker   = "<!-- bench:end -->"
+// Markers delimit the generated part of the benchmarks page. BENCH_SECTION
+// names the part, so that runs against each libvips build keep their own
+// table (make bench VIPS=npm writes "bench-npm").
+var (
+	section     = cmp.Or(os.Getenv("BENCH_SECTION"), "bench")
+	startMarker = "<!-- " + section + ":start -->"
+	endMarker   = "<!-- " + section + ":end -->"
 )
 
 // tools in table order; ours is compared with the first peer.
