@@ -32,11 +32,11 @@ vips-npm:
 build: setup $(SETUP_VIPS)
 	$(VIPSENV) $(GO) build -o $(BIN) ./cmd/cloudresizer
 
-# Until the HTTP service exists, run demonstrates the engine on the corpus photos.
+# run serves the API on :8080 (ADDR=… to change) with the embedded default:
+# images under ./data, an in-memory cache, nothing else needed.
+ADDR ?= :8080
 run: build
-	$(BIN) version
-	$(BIN) resize --width 800 --height 800 --fit inside --format webp --out out/demo testdata/corpus/photos
-	@echo "Resized photos are in out/demo"
+	$(BIN) serve --addr $(ADDR) --log-format text
 
 vet: setup $(SETUP_VIPS)
 	$(VIPSENV) $(GO) vet ./...
