@@ -3,6 +3,7 @@ package vips
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	resizer "github.com/cloudresizer/cloudresizer"
@@ -37,6 +38,10 @@ func TestCorpus(t *testing.T) {
 			expect := ent.Expect
 			if p, ok := policy[ent.File]; ok {
 				expect = p
+			}
+			if f := resizer.Sniff(src); f == resizer.HEIC && !e.CanDecode(f) {
+				t.Logf("libvips %s has no HEVC decoder: HEIC must be refused cleanly", Version())
+				expect = "reject"
 			}
 			switch expect {
 			case "ok":
@@ -113,4 +118,14 @@ func TestProbeFileAgreesWithProbe(t *testing.T) {
 			t.Errorf("%s: Probe %+v %v, ProbeFile %+v %v", ent.File, m1, err1, m2, err2)
 		}
 	}
+}
+
+// TestHEICCapability pins the capability check on the default build:
+// Debian's libvips (8.14) decodes HEIC, so a false answer there is a bug.
+func TestHEICCapability(t *testing.T) {
+	e := newEngine(t)
+	if strings.HasPrefix(Version(), "8.14.") && !e.CanDecode(resizer.HEIC) {
+		t.Fatal("Debian's libvips decodes HEIC, but the capability check says no")
+	}
+	t.Logf("libvips %s decodes HEIC: %t", Version(), e.CanDecode(resizer.HEIC))
 }

@@ -78,7 +78,7 @@ func (e *Engine) Probe(_ context.Context, src []byte) (resizer.Meta, error) {
 		return resizer.Meta{}, err
 	}
 	f := resizer.Sniff(src)
-	if !f.Decodable() {
+	if !e.CanDecode(f) {
 		return resizer.Meta{}, refusedFormat(f)
 	}
 	m, err := readHeader(src, f)
@@ -109,7 +109,7 @@ func (e *Engine) ProbeFile(_ context.Context, path string) (resizer.Meta, error)
 		return resizer.Meta{}, err
 	}
 	format := resizer.Sniff(head[:n])
-	if !format.Decodable() {
+	if !e.CanDecode(format) {
 		return resizer.Meta{}, refusedFormat(format)
 	}
 	m, err := readHeaderFile(path, format)
@@ -123,6 +123,9 @@ func refusedFormat(f resizer.Format) error {
 	if f == resizer.FormatUnknown {
 		return resizer.Errorf(resizer.EUNSUPPORTED,
 			"the content is not an image we read (jpeg, png, webp, gif, avif, heic, tiff)")
+	}
+	if f == resizer.HEIC {
+		return resizer.Errorf(resizer.EUNSUPPORTED, "this server's libvips has no HEIC (HEVC) decoder")
 	}
 	return resizer.Errorf(resizer.EUNSUPPORTED, "%s images are not accepted", f)
 }
@@ -193,9 +196,18 @@ func (e *Engine) Transform(ctx context.Context, src []byte, opts ...resizer.Opti
 		return nil, err
 	}
 	defer func() { <-e.slots }()
+	return runLocked(ctx, src, jobs)
+}
+
+// runLocked runs jobs on one locked OS thread, whose libvips state is freed after.
+func runLocked(_ context.Context, src []byte, jobs []*job) ([]resizer.Output, error) {
 	runtime.LockOSThread()
 	defer threadDone()
-	return runJobs(src, jobs, len(opts))
+	n := 0
+	for _, j := range jobs {
+		n += len(j.outputs)
+	}
+	return runJobs(src, jobs, n)
 }
 
 func (e *Engine) acquire(ctx context.Context) error {
