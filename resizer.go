@@ -86,3 +86,11 @@ func (NopObserver) TransformsInFlight(int)           {}
 func (NopObserver) TransformsQueued(int)             {}
 func (NopObserver) BytesIn(int)                      {}
 func (NopObserver) BytesOut(int)                     {}
+
+// Locker lets instances agree that one of them computes a cold variant while
+// the others wait for its stored result. The redis package implements it.
+type Locker interface {
+	// TryLock takes key for ttl unless another holder has it. held is false
+	// when someone else holds it; unlock releases only a lock this call took.
+	TryLock(ctx context.Context, key string, ttl time.Duration) (unlock func(), held bool, err error)
+}

@@ -12,9 +12,13 @@ import (
 
 // ServiceConfig is what a Service is built from: its ports and its bounds.
 type ServiceConfig struct {
-	Store    Store
-	Engine   Engine
-	Tiers    []Tier // fastest first: memory, then Redis
+	Store  Store
+	Engine Engine
+	Tiers  []Tier // fastest first: memory, then Redis
+	// Locker, when set, makes one instance of several compute a cold
+	// variant; the others wait up to LockWait for its stored result.
+	Locker   Locker
+	LockWait time.Duration
 	Observer Observer
 	Limits   Limits
 	// Workers is the number of transforms at once; QueueLength how many more
@@ -43,6 +47,8 @@ func (c ServiceConfig) Validate() error {
 		return errors.New("service: workers must be at least 1 and the queue not negative")
 	case c.TransformTimeout <= 0:
 		return errors.New("service: the transform timeout must be positive")
+	case c.Locker != nil && c.LockWait <= 0:
+		return errors.New("service: with a locker, the lock wait must be positive")
 	}
 	return c.Limits.Validate()
 }

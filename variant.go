@@ -68,6 +68,11 @@ func (s *Service) fromStorageOrCompute(ctx context.Context, id, key string, o Op
 		return Variant{}, err
 	}
 	s.obs.CacheResult("storage", false)
+	v, ok, unlock := s.waitForOtherInstance(ctx, id, key, o)
+	if ok {
+		return v, nil
+	}
+	defer unlock() // after the store below: waiters find the result
 	b, err = s.compute(ctx, id, o)
 	if err != nil {
 		return Variant{}, err
@@ -78,6 +83,39 @@ func (s *Service) fromStorageOrCompute(ctx context.Context, id, key string, o Op
 	s.backfill(ctx, s.cfg.Tiers, key, b)
 	return Variant{Key: key, Format: o.Format, Bytes: b, Source: "miss"}, nil
 }
+
+// waitForOtherInstance takes the cross-instance lock for key. When another
+// instance holds it, it polls storage for that instance's result until the
+// lock wait ends, taking the lock itself if the holder gives up or dies
+// (its lock expires). It reports ok with the variant when another instance
+// made it; otherwise the caller computes, and calls unlock once it stored
+// the result.
+func (s *Service) waitForOtherInstance(ctx context.Context, id, key string, o Options) (v Variant, ok bool, unlock func()) {
+	noop := func() {}
+	if s.cfg.Locker == nil {
+		return Variant{}, false, noop
+	}
+	ttl := s.cfg.TransformTimeout + 5*time.Second
+	deadline := time.Now().Add(s.cfg.LockWait)
+	for {
+		release, held, err := s.cfg.Locker.TryLock(ctx, "lock:"+key, ttl)
+		switch {
+		case held: // ours: compute; the lock's TTL covers a crash
+			return Variant{}, false, release
+		case err != nil, time.Now().After(deadline): // lock backend down, or waited enough
+			return Variant{}, false, noop
+		}
+		time.Sleep(lockPoll)
+		if b, err := s.cfg.Store.Get(ctx, variantPrefix(id)+key); err == nil {
+			s.obs.CacheResult("storage", true)
+			s.backfill(ctx, s.cfg.Tiers, key, b)
+			return Variant{Key: key, Format: o.Format, Bytes: b, Source: "storage"}, true, noop
+		}
+	}
+}
+
+// lockPoll is how often a waiting instance looks for another's result.
+const lockPoll = 50 * time.Millisecond
 
 // compute loads the original and transforms it within a worker slot and the
 // transform timeout.

@@ -153,4 +153,3 @@ func (c *serveCmd) handler(ctx context.Context, log *slog.Logger, store *storage
 		Metrics: m, MetricsHandler: m.Handler(), OpenAPI: docs.OpenAPI, Logger: log,
 	})
 }
-

@@ -1,0 +1,149 @@
+package resizer_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	resizer "github.com/cloudresizer/cloudresizer"
+	"github.com/cloudresizer/cloudresizer/storage"
+)
+
+// countingEngine is a fake engine that counts transforms and answers any
+// image as 100x100.
+type countingEngine struct{ runs atomic.Int64 }
+
+func (e *countingEngine) Probe(_ context.Context, src []byte) (resizer.Meta, error) {
+	f := resizer.Sniff(src)
+	if !f.Decodable() {
+		return resizer.Meta{}, resizer.Errorf(resizer.EUNSUPPORTED, "not an image")
+	}
+	return resizer.Meta{Format: f, Width: 100, Height: 100, Frames: 1}, nil
+}
+
+func (e *countingEngine) ProbeFile(ctx context.Context, path string) (resizer.Meta, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return resizer.Meta{}, err
+	}
+	return e.Probe(ctx, b)
+}
+
+func (e *countingEngine) Transform(_ context.Context, _ []byte, opts ...resizer.Options) ([]resizer.Output, error) {
+	e.runs.Add(1)
+	return []resizer.Output{{Format: opts[0].Format, Width: 1, Height: 1, Bytes: []byte("variant")}}, nil
+}
+
+// memLocker is an in-process Locker with expiry, as Redis' SET NX PX.
+type memLocker struct {
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+func (l *memLocker) TryLock(_ context.Context, key string, ttl time.Duration) (func(), bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.until == nil {
+		l.until = map[string]time.Time{}
+	}
+	if time.Now().Before(l.until[key]) {
+		return nil, false, nil
+	}
+	l.until[key] = time.Now().Add(ttl)
+	return func() { l.mu.Lock(); delete(l.until, key); l.mu.Unlock() }, true, nil
+}
+
+func newService(t *testing.T, store resizer.Store, eng resizer.Engine, locker resizer.Locker) *resizer.Service {
+	t.Helper()
+	svc, err := resizer.NewService(resizer.ServiceConfig{
+		Store: store, Engine: eng, Limits: resizer.DefaultLimits, Workers: 1, QueueLength: 4,
+		TransformTimeout: time.Second, Locker: locker, LockWait: 2 * time.Second, TempDir: t.TempDir(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+var onePixelPNG = []byte("\x89PNG\r\n\x1a\nfake")
+
+func TestOtherInstanceWaitsForTheLockHolder(t *testing.T) {
+	ctx := context.Background()
+	store, _ := storage.Open(ctx, "mem://")
+	locker := &memLocker{}
+	engA, engB := &countingEngine{}, &countingEngine{}
+	// a plays the instance holding the lock (the test takes it on its behalf).
+	a, b := newService(t, store, engA, nil), newService(t, store, engB, locker)
+	info, err := a.Upload(ctx, "alice", "a.png", bytes.NewReader(onePixelPNG))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _, err := a.Resolve(ctx, info.ID, resizer.Options{Width: 10}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Instance A holds the lock, as if it were computing right now.
+	unlock, held, _ := locker.TryLock(ctx, "lock:"+o.Key(info.ID), time.Minute)
+	if !held {
+		t.Fatal("lock not taken")
+	}
+	go func() { // A finishes: its result appears in storage, then the lock goes
+		time.Sleep(200 * time.Millisecond)
+		if _, err := a.Variant(ctx, info.ID, o); err != nil {
+			t.Error(err)
+		}
+		unlock()
+	}()
+	v, err := b.Variant(ctx, info.ID, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if engB.runs.Load() != 0 || engA.runs.Load() != 1 || v.Source != "storage" || string(v.Bytes) != "variant" {
+		t.Errorf("a computed %d, b %d, b got %q from %s; want b to wait for a's result",
+			engA.runs.Load(), engB.runs.Load(), v.Bytes, v.Source)
+	}
+}
+
+func TestWaiterComputesWhenTheHolderDies(t *testing.T) {
+	ctx := context.Background()
+	store, _ := storage.Open(ctx, "mem://")
+	locker := &memLocker{}
+	eng := &countingEngine{}
+	svc := newService(t, store, eng, locker)
+	info, _ := svc.Upload(ctx, "alice", "a.png", bytes.NewReader(onePixelPNG))
+	o, _, _ := svc.Resolve(ctx, info.ID, resizer.Options{Width: 10}, "")
+	// A holder that dies: its lock expires after 300 ms and nothing is stored.
+	locker.TryLock(ctx, "lock:"+o.Key(info.ID), 300*time.Millisecond)
+	start := time.Now()
+	v, err := svc.Variant(ctx, info.ID, o)
+	if err != nil || v.Source != "miss" || eng.runs.Load() != 1 {
+		t.Fatalf("got %+v %v after %d runs", v.Source, err, eng.runs.Load())
+	}
+	if waited := time.Since(start); waited < 250*time.Millisecond {
+		t.Errorf("computed after %v, before the holder's lock expired", waited)
+	}
+}
+
+func TestUploadIsIdempotentAndShared(t *testing.T) {
+	ctx := context.Background()
+	store, _ := storage.Open(ctx, "mem://")
+	svc := newService(t, store, &countingEngine{}, nil)
+	a1, _ := svc.Upload(ctx, "alice", "a.png", bytes.NewReader(onePixelPNG))
+	a2, _ := svc.Upload(ctx, "alice", "again.png", bytes.NewReader(onePixelPNG))
+	b1, _ := svc.Upload(ctx, "bob", "b.png", bytes.NewReader(onePixelPNG))
+	if a1 != a2 || a1.ID != b1.ID {
+		t.Errorf("ids: %s %s %s; want one id, alice's first record kept", a1.ID, a2.ID, b1.ID)
+	}
+	list, _, _ := svc.List(ctx, "alice", "", 10)
+	if len(list) != 1 {
+		t.Errorf("alice has %d entries, want 1", len(list))
+	}
+	keys, _ := store.List(ctx, "originals/", "", 10)
+	if len(keys) != 2 { // the bytes and their header, once
+		t.Errorf("originals stored: %v", keys)
+	}
+}
