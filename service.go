@@ -19,6 +19,8 @@ type ServiceConfig struct {
 	// variant; the others wait up to LockWait for its stored result.
 	Locker   Locker
 	LockWait time.Duration
+	// Queue carries batch items to workers; nil disables batches.
+	Queue    Queue
 	Observer Observer
 	Limits   Limits
 	// Workers is the number of transforms at once; QueueLength how many more
@@ -62,8 +64,10 @@ type Service struct {
 	slots    chan struct{}
 	admitted atomic.Int64 // running plus waiting transforms
 	// metas remembers originals' headers: every variant request needs one.
-	metas sync.Map // id → Meta
-	now   func() time.Time
+	metas   sync.Map // id → Meta
+	batches sync.Map // batch id → *Batch (manifests never change)
+	running sync.Map // Task → struct{}: items this instance works on now
+	now     func() time.Time
 }
 
 // NewService checks cfg and returns a Service.

@@ -61,7 +61,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(v); err != nil && !errors.Is(err, http.ErrHandlerTimeout) {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // URLs keep their '&'; the content type is JSON, never HTML
+	if err := enc.Encode(v); err != nil && !errors.Is(err, http.ErrHandlerTimeout) {
 		slog.Debug("response not fully written", "err", err)
 	}
 }

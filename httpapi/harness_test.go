@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
@@ -17,6 +18,7 @@ import (
 	"github.com/cloudresizer/cloudresizer/httpapi"
 	"github.com/cloudresizer/cloudresizer/memcache"
 	"github.com/cloudresizer/cloudresizer/metrics"
+	"github.com/cloudresizer/cloudresizer/queue"
 	"github.com/cloudresizer/cloudresizer/storage"
 	"github.com/cloudresizer/cloudresizer/vips"
 )
@@ -36,6 +38,8 @@ type options struct {
 	workers  int
 	queue    int
 	maxBytes int64
+	// noWorkers leaves batch tasks queued: a process that died after 202.
+	noWorkers bool
 }
 
 // start runs the whole HTTP stack over the real engine (unless o.engine is
@@ -65,8 +69,9 @@ func start(t *testing.T, o options) *env {
 	}
 	mem, _ := memcache.New(memcache.DefaultConfig())
 	m := metrics.New()
+	q := queue.NewLocal(queue.RetryPolicy{Attempts: 3, Backoff: 50 * time.Millisecond}, slog.Default())
 	svc, err := resizer.NewService(resizer.ServiceConfig{
-		Store: store, Engine: o.engine, Observer: m, Limits: limits,
+		Store: store, Engine: o.engine, Observer: m, Limits: limits, Queue: q,
 		Tiers:   []resizer.Tier{{Name: "memory", Cache: mem}},
 		Workers: o.workers, QueueLength: o.queue, TransformTimeout: 20 * time.Second, TempDir: t.TempDir(),
 	})
@@ -80,7 +85,18 @@ func start(t *testing.T, o options) *env {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
-	t.Cleanup(func() { srv.Close(); store.Close() })
+	ctx, stop := context.WithCancel(context.Background())
+	workersDone := make(chan struct{})
+	go func() {
+		if !o.noWorkers {
+			q.Run(ctx, o.workers, svc.RunItem)
+		}
+		close(workersDone)
+	}()
+	if _, err := svc.ResumePending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(); stop(); <-workersDone; store.Close() })
 	return &env{t: t, srv: srv, metrics: m}
 }
 

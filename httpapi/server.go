@@ -25,6 +25,8 @@ type Config struct {
 	// Metrics records requests; Metrics handler is served at /metrics.
 	Metrics        RequestObserver
 	MetricsHandler http.Handler
+	// Presets are the named batch targets (resizer.DefaultPresets if nil).
+	Presets []resizer.Target
 	// OpenAPI is the API description served at /api/v1/openapi.json.
 	OpenAPI []byte
 	Logger  *slog.Logger
@@ -64,6 +66,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Presets == nil {
+		cfg.Presets = resizer.DefaultPresets
+	}
 	s := &Server{cfg: cfg, svc: cfg.Service, signer: signer{secret: cfg.Secret}, mux: http.NewServeMux()}
 	s.routes()
 	return s, nil
@@ -79,6 +84,12 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/images/{id}/resize", owned(s.resize))
 	s.mux.HandleFunc("GET /api/v1/images/{id}/link", owned(s.link))
 	s.mux.HandleFunc("GET /r/{sig}/{id}", s.signed)
+	s.mux.HandleFunc("GET /api/v1/presets", s.presets)
+	s.mux.HandleFunc("POST /api/v1/batches", owned(s.createBatch))
+	s.mux.HandleFunc("GET /api/v1/batches", owned(s.listBatches))
+	s.mux.HandleFunc("GET /api/v1/batches/{id}", owned(s.batch))
+	s.mux.HandleFunc("GET /api/v1/batches/{id}/events", owned(s.batchEvents))
+	s.mux.HandleFunc("GET /api/v1/batches/{id}/zip", owned(s.batchZip))
 	s.mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)

@@ -23,17 +23,26 @@ import (
 type Store struct {
 	bucket *blob.Bucket
 	url    string
+	s3     *s3Bucket // nil unless s3://
 }
 
 var _ resizer.Store = (*Store)(nil)
 
 // Open opens the bucket at rawURL. A file:// folder is created when missing,
 // and its temporary files are kept next to their final place so that the
-// rename that publishes a write is atomic on the same file system.
+// rename that publishes a write is atomic on the same file system. An s3://
+// bucket is checked before Open returns (see openS3).
 func Open(ctx context.Context, rawURL string) (*Store, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("storage: bad URL %q: %w", rawURL, err)
+	}
+	if u.Scheme == "s3" {
+		b, sb, err := openS3(ctx, u)
+		if err != nil {
+			return nil, fmt.Errorf("storage: cannot open %s: %w", redact(u), err)
+		}
+		return &Store{bucket: b, url: redact(u), s3: sb}, nil
 	}
 	if u.Scheme == "file" {
 		q := u.Query()
@@ -66,7 +75,11 @@ func (s *Store) Close() error { return s.bucket.Close() }
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, contentType string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // a failed copy cancels the write, so nothing partial is kept
-	w, err := s.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: contentType})
+	opts := &blob.WriterOptions{ContentType: contentType}
+	if s.s3 != nil {
+		s3WriterOptions(opts)
+	}
+	w, err := s.bucket.NewWriter(ctx, key, opts)
 	if err != nil {
 		return translate(err, key)
 	}
@@ -110,7 +123,11 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 // List returns up to limit keys under prefix after the key "after".
 func (s *Store) List(ctx context.Context, prefix, after string, limit int) ([]string, error) {
-	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
+	opts := &blob.ListOptions{Prefix: prefix}
+	if after > prefix {
+		opts.BeforeList = startAfter(after)
+	}
+	it := s.bucket.List(opts)
 	var keys []string
 	for len(keys) < limit {
 		obj, err := it.Next(ctx)
@@ -130,6 +147,9 @@ func (s *Store) List(ctx context.Context, prefix, after string, limit int) ([]st
 
 // Ping checks that the bucket answers.
 func (s *Store) Ping(ctx context.Context) error {
+	if s.s3 != nil {
+		return s.s3.check(ctx) // says which bucket, where, and why
+	}
 	ok, err := s.bucket.IsAccessible(ctx)
 	if err == nil && !ok {
 		err = errors.New("the bucket does not exist")
@@ -139,6 +159,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // translate turns backend errors into our codes at the boundary.
 func translate(err error, key string) error {
+	if s3MissingBucket(err) {
+		return resizer.Errorf(resizer.EUNAVAILABLE, "storage failed: the bucket is gone")
+	}
 	switch gcerrors.Code(err) {
 	case gcerrors.OK:
 		return nil
@@ -148,4 +171,48 @@ func translate(err error, key string) error {
 		return resizer.Errorf(resizer.EUNAVAILABLE, "storage did not answer in time")
 	}
 	return resizer.Errorf(resizer.EUNAVAILABLE, "storage failed: %v", err)
+}
+
+// Object describes a stored object, for tools that copy or check a whole
+// store (migrate). It is not part of resizer.Store: the service never needs
+// to see every key.
+type Object struct {
+	Key  string
+	Size int64
+	// MD5 is the content's MD5 when the backend keeps it (S3 single-part
+	// uploads, disk written with metadata); nil otherwise.
+	MD5 []byte
+	// ContentType is set by Stat when the backend keeps it.
+	ContentType string
+}
+
+// Walk calls fn for every object under prefix in lexical order, reading the
+// listing a page at a time, so that a store of any size costs little memory.
+// An error from fn stops the walk and is returned as it is.
+func (s *Store) Walk(ctx context.Context, prefix string, fn func(Object) error) error {
+	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return translate(err, prefix)
+		}
+		if obj.IsDir || strings.HasSuffix(obj.Key, ".tmp") {
+			continue
+		}
+		if err := fn(Object{Key: obj.Key, Size: obj.Size, MD5: obj.MD5}); err != nil {
+			return err
+		}
+	}
+}
+
+// Stat describes the object at key; ENOTFOUND when there is none.
+func (s *Store) Stat(ctx context.Context, key string) (Object, error) {
+	a, err := s.bucket.Attributes(ctx, key)
+	if err != nil {
+		return Object{}, translate(err, key)
+	}
+	return Object{Key: key, Size: a.Size, MD5: a.MD5, ContentType: a.ContentType}, nil
 }

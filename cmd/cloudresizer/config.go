@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -78,4 +79,25 @@ func loadSecret(ctx context.Context, configured string, store resizer.Store, log
 	log.Warn("generated a signing secret and kept it in storage; set --secret to choose one")
 	// Read back: if another instance wrote at the same time, its write may be the one that stayed.
 	return store.Get(ctx, secretKey)
+}
+
+// parsePresets reads "name=query;name=query"; empty means the defaults.
+func parsePresets(s string) ([]resizer.Target, error) {
+	if strings.TrimSpace(s) == "" {
+		return resizer.DefaultPresets, nil
+	}
+	var out []resizer.Target
+	for _, def := range strings.Split(s, ";") {
+		name, query, ok := strings.Cut(strings.TrimSpace(def), "=")
+		q, err := url.ParseQuery(query)
+		if !ok || name == "" || err != nil {
+			return nil, fmt.Errorf("preset %q: want name=w=…&h=…", def)
+		}
+		t, err := resizer.ParseTarget(name, q)
+		if err != nil {
+			return nil, fmt.Errorf("preset %q: %s", name, resizer.ErrorMessage(err))
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }

@@ -26,6 +26,7 @@ const (
 type cli struct {
 	Serve   serveCmd   `cmd:"" help:"Run the HTTP API (and, later, the web page and batch workers)."`
 	Resize  resizeCmd  `cmd:"" help:"Resize local image files or folders, no server needed."`
+	Migrate migrateCmd `cmd:"" help:"Copy originals, owner indexes (and variants) from one storage URL to another."`
 	Version versionCmd `cmd:"" help:"Print the version of Cloud Resizer and of libvips."`
 }
 
