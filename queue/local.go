@@ -82,7 +82,7 @@ func (q *Local) pop() (resizer.Task, bool) {
 
 // Run runs workers goroutines doing tasks with h until ctx ends; a task
 // being done then is finished first.
-func (q *Local) Run(ctx context.Context, workers int, h Handler) {
+func (q *Local) Run(ctx context.Context, workers int, h Handler) error {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -92,6 +92,7 @@ func (q *Local) Run(ctx context.Context, workers int, h Handler) {
 		}()
 	}
 	wg.Wait()
+	return nil
 }
 
 func (q *Local) work(ctx context.Context, h Handler) {

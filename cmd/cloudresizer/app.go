@@ -13,6 +13,7 @@ import (
 	"github.com/cloudresizer/cloudresizer/memcache"
 	"github.com/cloudresizer/cloudresizer/metrics"
 	"github.com/cloudresizer/cloudresizer/queue"
+	"github.com/cloudresizer/cloudresizer/redis"
 	"github.com/cloudresizer/cloudresizer/storage"
 	"github.com/cloudresizer/cloudresizer/vips"
 )
@@ -28,6 +29,10 @@ type backendFlags struct {
 	Queue            int           `help:"Transforms that may wait for a worker before requests get 503 (default: 4 per worker)."`
 	TransformTimeout time.Duration `default:"30s" help:"Longest wait for a worker plus the transform."`
 	BatchWorkers     int           `help:"Batch items worked on at once (default: as --workers)."`
+	Redis            string        `help:"Redis URL (redis:// or rediss://): adds the shared cache tier, the cross-instance lock and the durable batch queue."`
+	RedisTTL         time.Duration `default:"168h" help:"How long a variant stays in Redis."`
+	RedisMaxItem     byteSize      `default:"8MiB" help:"Largest variant kept in Redis."`
+	LockWait         time.Duration `default:"10s" help:"How long an instance waits for another that computes the same variant."`
 	LogFormat        string        `default:"json" enum:"json,text" help:"Log format: ${enum}."`
 	LogLevel         slog.Level    `default:"info" help:"Log level: debug, info, warn, error."`
 }
@@ -38,9 +43,15 @@ type app struct {
 	store   *storage.Store
 	svc     *resizer.Service
 	metrics *metrics.Metrics
-	local   *queue.Local
+	queue   batchQueue
 	workers int
 	closers []func()
+}
+
+// batchQueue is a queue that also runs the workers: queue.Local or queue.Asynq.
+type batchQueue interface {
+	resizer.Queue
+	Run(ctx context.Context, workers int, h queue.Handler) error
 }
 
 func (a *app) close() {
@@ -107,13 +118,44 @@ func (f *backendFlags) serviceConfig(a *app, engine resizer.Engine) (resizer.Ser
 	if queueLen <= 0 {
 		queueLen = 4 * a.workers
 	}
-	a.local = queue.NewLocal(queue.DefaultRetry, a.log)
-	return resizer.ServiceConfig{
+	cfg := resizer.ServiceConfig{
 		Store: a.store, Engine: engine, Observer: a.metrics, Limits: f.limits(),
 		Tiers:   []resizer.Tier{{Name: "memory", Cache: mem, MaxItem: maxItem}},
 		Workers: a.workers, QueueLength: queueLen, TransformTimeout: f.TransformTimeout,
-		TempDir: os.TempDir(), Queue: a.local,
-	}, nil
+		TempDir: os.TempDir(),
+	}
+	if f.Redis == "" {
+		a.queue = queue.NewLocal(queue.DefaultRetry, a.log)
+		cfg.Queue = a.queue
+		return cfg, nil
+	}
+	return cfg, f.withRedis(a, &cfg)
+}
+
+// withRedis adds the Redis tier, the cross-instance lock and the durable
+// queue. Redis being down at start is a warning, not an error: the service
+// works without it and uses it once it answers.
+func (f *backendFlags) withRedis(a *app, cfg *resizer.ServiceConfig) error {
+	rcfg := redis.DefaultConfig()
+	rcfg.URL, rcfg.TTL, rcfg.MaxItem = f.Redis, f.RedisTTL, int(f.RedisMaxItem)
+	rc, err := redis.New(rcfg, a.log)
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, func() { rc.Close() })
+	if !rc.Available() {
+		a.log.Warn("redis does not answer; serving without it until it does", "redis", rcfg.RedactedURL())
+	}
+	cfg.Tiers = append(cfg.Tiers, resizer.Tier{Name: "redis", Cache: rc, MaxItem: rcfg.MaxItem})
+	cfg.Locker, cfg.LockWait = rc, f.LockWait
+	q, err := queue.NewAsynq(queue.AsynqConfig{URL: f.Redis, Retry: queue.DefaultRetry,
+		Poll: time.Second, ShutdownTimeout: f.TransformTimeout}, a.log)
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, func() { q.Close() })
+	a.queue, cfg.Queue = q, q
+	return nil
 }
 
 // startWorkers runs the batch workers until ctx ends, after re-queueing
@@ -127,7 +169,9 @@ func (f *backendFlags) startWorkers(ctx context.Context, a *app) (wait func()) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		a.local.Run(ctx, n, a.svc.RunItem)
+		if err := a.queue.Run(ctx, n, a.svc.RunItem); err != nil {
+			a.log.Error("batch workers stopped", "err", err)
+		}
 	}()
 	if resumed, err := a.svc.ResumePending(ctx); err != nil {
 		a.log.Error("resuming unfinished batches", "err", err)

@@ -24,7 +24,8 @@ const (
 
 // cli is the command line: one field per subcommand.
 type cli struct {
-	Serve   serveCmd   `cmd:"" help:"Run the HTTP API (and, later, the web page and batch workers)."`
+	Serve   serveCmd   `cmd:"" help:"Run the HTTP API and the batch workers."`
+	Worker  workerCmd  `cmd:"" help:"Run batch workers only (needs --redis), apart from the front end."`
 	Resize  resizeCmd  `cmd:"" help:"Resize local image files or folders, no server needed."`
 	Migrate migrateCmd `cmd:"" help:"Copy originals, owner indexes (and variants) from one storage URL to another."`
 	Version versionCmd `cmd:"" help:"Print the version of Cloud Resizer and of libvips."`
