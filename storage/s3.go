@@ -138,6 +138,18 @@ func parseS3Query(q url.Values) (*s3Config, error) {
 	return c, nil
 }
 
+// s3Name shows an s3:// URL in logs and errors with only the parameters we
+// know: an unknown one could be a credential put in the wrong place.
+func s3Name(u *url.URL) string {
+	q := url.Values{}
+	for name, v := range u.Query() {
+		if _, ok := s3Params[name]; ok {
+			q[name] = v
+		}
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, RawQuery: q.Encode()}).String()
+}
+
 // s3Bucket is an opened S3 bucket with what its checks need.
 type s3Bucket struct {
 	client *s3.Client

@@ -155,3 +155,10 @@ func TestStartAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestS3NameHidesUnknownParameters(t *testing.T) {
+	_, err := Open(context.Background(), "s3://b?region=eu-west-1&aws_secret=hunter2")
+	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "s3://b?region=eu-west-1") {
+		t.Errorf("Open: %v", err)
+	}
+}

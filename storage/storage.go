@@ -40,9 +40,9 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if u.Scheme == "s3" {
 		b, sb, err := openS3(ctx, u)
 		if err != nil {
-			return nil, fmt.Errorf("storage: cannot open %s: %w", redact(u), err)
+			return nil, fmt.Errorf("storage: cannot open %s: %w", s3Name(u), err)
 		}
-		return &Store{bucket: b, url: redact(u), s3: sb}, nil
+		return &Store{bucket: b, url: s3Name(u), s3: sb}, nil
 	}
 	if u.Scheme == "file" {
 		q := u.Query()

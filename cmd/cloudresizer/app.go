@@ -28,7 +28,7 @@ type backendFlags struct {
 	Workers          int           `help:"Transforms at once (default: one per CPU)."`
 	Queue            int           `help:"Transforms that may wait for a worker before requests get 503 (default: 4 per worker)."`
 	TransformTimeout time.Duration `default:"30s" help:"Longest wait for a worker plus the transform."`
-	BatchWorkers     int           `help:"Batch items worked on at once (default: as --workers)."`
+	BatchWorkers     int           `help:"Batch items worked on at once (default: as --workers; -1: none, for front ends beside separate workers)."`
 	Redis            string        `help:"Redis URL (redis:// or rediss://): adds the shared cache tier, the cross-instance lock and the durable batch queue."`
 	RedisTTL         time.Duration `default:"168h" help:"How long a variant stays in Redis."`
 	RedisMaxItem     byteSize      `default:"8MiB" help:"Largest variant kept in Redis."`
@@ -162,7 +162,10 @@ func (f *backendFlags) withRedis(a *app, cfg *resizer.ServiceConfig) error {
 // what a previous run left unfinished; wait returns once they stopped.
 func (f *backendFlags) startWorkers(ctx context.Context, a *app) (wait func()) {
 	n := f.BatchWorkers
-	if n <= 0 {
+	if n < 0 {
+		return func() {}
+	}
+	if n == 0 {
 		n = a.workers
 	}
 	var wg sync.WaitGroup

@@ -171,8 +171,7 @@ func (m *migration) one(ctx context.Context, o storage.Object) {
 }
 
 // alreadyThere reports whether the target holds the same bytes as the source
-// object: same size, then same MD5 (from the backends when they keep it,
-// computed by reading the object when they do not).
+// object: same size, then same MD5.
 func (m *migration) alreadyThere(ctx context.Context, o storage.Object) (bool, error) {
 	dst, err := m.to.Stat(ctx, o.Key)
 	if resizer.ErrorCode(err) == resizer.ENOTFOUND {
@@ -181,12 +180,16 @@ func (m *migration) alreadyThere(ctx context.Context, o storage.Object) (bool, e
 	if err != nil || dst.Size != o.Size {
 		return false, err
 	}
-	src, err := checksum(ctx, m.from, o)
+	if len(o.MD5) > 0 { // the source backend's word, checked against the target
+		if same, err := sameSum(ctx, m.to, dst, o.MD5); err != nil || same {
+			return same, err
+		}
+	}
+	sum, err := readSum(ctx, m.from, o.Key)
 	if err != nil {
 		return false, err
 	}
-	got, err := checksum(ctx, m.to, dst)
-	return bytes.Equal(src, got), err
+	return sameSum(ctx, m.to, dst, sum)
 }
 
 // copy streams the object from the source to the target, hashing what it
@@ -217,22 +220,31 @@ func (m *migration) verify(ctx context.Context, key string, size int64, sum []by
 	if dst.Size != size {
 		return fmt.Errorf("verification failed: %d bytes at the target, %d read from the source", dst.Size, size)
 	}
-	got, err := checksum(ctx, m.to, dst)
+	same, err := sameSum(ctx, m.to, dst, sum)
 	if err != nil {
 		return fmt.Errorf("reading back: %w", err)
 	}
-	if !bytes.Equal(got, sum) {
+	if !same {
 		return errors.New("verification failed: the target's checksum differs from the source's")
 	}
 	return nil
 }
 
-// checksum is the object's MD5, as the backend keeps it or by reading it.
-func checksum(ctx context.Context, s *storage.Store, o storage.Object) ([]byte, error) {
-	if len(o.MD5) > 0 {
-		return o.MD5, nil
+// sameSum reports whether the object's MD5 is sum. The backend's MD5 is
+// trusted when it matches; otherwise the object is read, since what a
+// backend calls an MD5 is not always one (the ETag of an S3 object
+// encrypted with KMS).
+func sameSum(ctx context.Context, s *storage.Store, o storage.Object, sum []byte) (bool, error) {
+	if bytes.Equal(o.MD5, sum) {
+		return true, nil
 	}
-	rc, _, err := s.Open(ctx, o.Key)
+	got, err := readSum(ctx, s, o.Key)
+	return bytes.Equal(got, sum), err
+}
+
+// readSum reads the object at key and returns its MD5.
+func readSum(ctx context.Context, s *storage.Store, key string) ([]byte, error) {
+	rc, _, err := s.Open(ctx, key)
 	if err != nil {
 		return nil, err
 	}

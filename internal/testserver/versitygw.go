@@ -1,6 +1,6 @@
 // Package testserver starts real servers for tests on free ports: an S3
-// server (versitygw) today. Each server is this process's child, stopped by
-// its own pid when the test ends.
+// server (versitygw) and Redis. Each server is this process's child, stopped
+// by its own pid when the test ends.
 package testserver
 
 import (
