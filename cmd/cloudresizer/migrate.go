@@ -89,21 +89,22 @@ type migration struct {
 
 func (m *migration) run(ctx context.Context) error {
 	start := time.Now()
-	total, err := m.count(ctx)
-	if err != nil {
-		return fmt.Errorf("listing %s: %w", m.from, err)
-	}
-	m.progress.start(total)
-	if m.progress.bar != nil {
-		m.progress.bar.Describe("migrating")
+	if err := m.startProgress(ctx); err != nil {
+		return err
 	}
 	for _, prefix := range m.cmd.prefixes() {
-		if err := m.copyPrefix(ctx, prefix); err != nil {
+		if ctx.Err() != nil {
+			break
+		}
+		if err := m.copyPrefix(ctx, prefix); err != nil && ctx.Err() == nil {
 			m.failed.Add(1)
 			m.progress.errorf("error: listing %s: %v", prefix, err)
 		}
 	}
 	m.progress.finish()
+	if ctx.Err() != nil {
+		m.progress.errorf("interrupted: run the same command again to resume")
+	}
 	fmt.Fprintf(m.env.stdout, "%d copied, %d skipped, %d failed; %s copied; %s\n", m.copied.Load(),
 		m.skipped.Load(), m.failed.Load(), humanBytes(m.bytes.Load()), time.Since(start).Round(time.Millisecond))
 	if m.failed.Load() > 0 || ctx.Err() != nil {
@@ -112,15 +113,23 @@ func (m *migration) run(ctx context.Context) error {
 	return nil
 }
 
-// count lists the source once, for the progress bar's total.
-func (m *migration) count(ctx context.Context) (int, error) {
+// startProgress shows a bar on a terminal. Its total costs one more listing
+// of the source, so plain output (logs, CI) goes without.
+func (m *migration) startProgress(ctx context.Context) error {
+	if !m.env.isTerminal {
+		return nil
+	}
 	n := 0
 	for _, prefix := range m.cmd.prefixes() {
 		if err := m.from.Walk(ctx, prefix, func(storage.Object) error { n++; return nil }); err != nil {
-			return 0, err
+			return fmt.Errorf("listing %s: %w", m.from, err)
 		}
 	}
-	return n, nil
+	m.progress.start(n)
+	if m.progress.bar != nil {
+		m.progress.bar.Describe("migrating") // progress.go names its bar for resize
+	}
+	return nil
 }
 
 // copyPrefix copies the objects under prefix with the command's workers;

@@ -38,7 +38,13 @@ func TestMigrateDiskToS3AndBack(t *testing.T) {
 	s3 := testserver.StartS3(t)
 	first, last := "file://"+t.TempDir()+"/first", "file://"+t.TempDir()+"/last"
 	want := makeDeployment(t, first)
-	n := len(keys(t, first))
+	all := keys(t, first)
+	for _, prefix := range []string{"originals/", "owners/", "refs/", "system/", "variants/"} {
+		if !hasPrefix(all, prefix) {
+			t.Fatalf("nothing under %s: the test's deployment is incomplete", prefix)
+		}
+	}
+	n := len(all)
 
 	migrate(t, exitOK, fmt.Sprintf("%d copied, 0 skipped, 0 failed", n), "--from", first, "--to", s3.URL(testserver.DefaultBucket), "--variants")
 	migrate(t, exitOK, fmt.Sprintf("%d copied, 0 skipped, 0 failed", n), "--from", s3.URL(testserver.DefaultBucket), "--to", last, "--variants")
@@ -163,11 +169,6 @@ func sameObjects(t *testing.T, a, b string) {
 	if diff := cmp.Diff(ka, kb); diff != "" {
 		t.Fatalf("keys differ (-first +last):\n%s", diff)
 	}
-	for _, prefix := range []string{"originals/", "owners/", "refs/", "system/", "variants/"} {
-		if !hasPrefix(ka, prefix) {
-			t.Errorf("nothing under %s: the test's deployment is incomplete", prefix)
-		}
-	}
 	sa, sb := mustOpen(t, a), mustOpen(t, b)
 	for _, k := range ka {
 		if !bytes.Equal(read(t, sa, k), read(t, sb, k)) {
@@ -273,4 +274,23 @@ func TestContentType(t *testing.T) {
 	if got := contentType("originals/x", []byte("not an image")); got != "application/octet-stream" {
 		t.Errorf("unknown bytes: %s", got)
 	}
+}
+
+// TestMigrateRecopiesChanged: a target object of the right size but other
+// bytes is not taken for a copy.
+func TestMigrateRecopiesChanged(t *testing.T) {
+	s3 := testserver.StartS3(t)
+	src, dst := "file://"+t.TempDir(), s3.URL(testserver.DefaultBucket)
+	store := mustOpen(t, src)
+	for _, k := range []string{"originals/a", "originals/b", "refs/a/x"} {
+		if err := store.Put(context.Background(), k, strings.NewReader("body of "+k), "text/plain"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	migrate(t, exitOK, "3 copied, 0 skipped, 0 failed", "--from", src, "--to", dst)
+	if err := mustOpen(t, dst).Put(context.Background(), "originals/b", strings.NewReader("BODY OF originals/b"), "text/plain"); err != nil {
+		t.Fatal(err)
+	}
+	migrate(t, exitOK, "1 copied, 2 skipped, 0 failed", "--from", src, "--to", dst)
+	sameObjects(t, src, dst)
 }
