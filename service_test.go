@@ -3,40 +3,14 @@ package resizer_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	resizer "github.com/cloudresizer/cloudresizer"
+	"github.com/cloudresizer/cloudresizer/internal/fakeengine"
 	"github.com/cloudresizer/cloudresizer/storage"
 )
-
-// countingEngine is a fake engine that counts transforms and answers any
-// image as 100x100.
-type countingEngine struct{ runs atomic.Int64 }
-
-func (e *countingEngine) Probe(_ context.Context, src []byte) (resizer.Meta, error) {
-	f := resizer.Sniff(src)
-	if !f.Decodable() {
-		return resizer.Meta{}, resizer.Errorf(resizer.EUNSUPPORTED, "not an image")
-	}
-	return resizer.Meta{Format: f, Width: 100, Height: 100, Frames: 1}, nil
-}
-
-func (e *countingEngine) ProbeFile(ctx context.Context, path string) (resizer.Meta, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return resizer.Meta{}, err
-	}
-	return e.Probe(ctx, b)
-}
-
-func (e *countingEngine) Transform(_ context.Context, _ []byte, opts ...resizer.Options) ([]resizer.Output, error) {
-	e.runs.Add(1)
-	return []resizer.Output{{Format: opts[0].Format, Width: 1, Height: 1, Bytes: []byte("variant")}}, nil
-}
 
 // memLocker is an in-process Locker with expiry, as Redis' SET NX PX.
 type memLocker struct {
@@ -75,7 +49,7 @@ func TestOtherInstanceWaitsForTheLockHolder(t *testing.T) {
 	ctx := context.Background()
 	store, _ := storage.Open(ctx, "mem://")
 	locker := &memLocker{}
-	engA, engB := &countingEngine{}, &countingEngine{}
+	engA, engB := &fakeengine.Engine{}, &fakeengine.Engine{}
 	// a plays the instance holding the lock (the test takes it on its behalf).
 	a, b := newService(t, store, engA, nil), newService(t, store, engB, locker)
 	info, err := a.Upload(ctx, "alice", "a.png", bytes.NewReader(onePixelPNG))
@@ -102,9 +76,9 @@ func TestOtherInstanceWaitsForTheLockHolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if engB.runs.Load() != 0 || engA.runs.Load() != 1 || v.Source != "storage" || string(v.Bytes) != "variant" {
+	if engB.Runs() != 0 || engA.Runs() != 1 || v.Source != "storage" || string(v.Bytes) != "variant" {
 		t.Errorf("a computed %d, b %d, b got %q from %s; want b to wait for a's result",
-			engA.runs.Load(), engB.runs.Load(), v.Bytes, v.Source)
+			engA.Runs(), engB.Runs(), v.Bytes, v.Source)
 	}
 }
 
@@ -112,7 +86,7 @@ func TestWaiterComputesWhenTheHolderDies(t *testing.T) {
 	ctx := context.Background()
 	store, _ := storage.Open(ctx, "mem://")
 	locker := &memLocker{}
-	eng := &countingEngine{}
+	eng := &fakeengine.Engine{}
 	svc := newService(t, store, eng, locker)
 	info, _ := svc.Upload(ctx, "alice", "a.png", bytes.NewReader(onePixelPNG))
 	o, _, _ := svc.Resolve(ctx, info.ID, resizer.Options{Width: 10}, "")
@@ -120,8 +94,8 @@ func TestWaiterComputesWhenTheHolderDies(t *testing.T) {
 	locker.TryLock(ctx, "lock:"+o.Key(info.ID), 300*time.Millisecond)
 	start := time.Now()
 	v, err := svc.Variant(ctx, info.ID, o)
-	if err != nil || v.Source != "miss" || eng.runs.Load() != 1 {
-		t.Fatalf("got %+v %v after %d runs", v.Source, err, eng.runs.Load())
+	if err != nil || v.Source != "miss" || eng.Runs() != 1 {
+		t.Fatalf("got %+v %v after %d runs", v.Source, err, eng.Runs())
 	}
 	if waited := time.Since(start); waited < 250*time.Millisecond {
 		t.Errorf("computed after %v, before the holder's lock expired", waited)
@@ -131,7 +105,7 @@ func TestWaiterComputesWhenTheHolderDies(t *testing.T) {
 func TestUploadIsIdempotentAndShared(t *testing.T) {
 	ctx := context.Background()
 	store, _ := storage.Open(ctx, "mem://")
-	svc := newService(t, store, &countingEngine{}, nil)
+	svc := newService(t, store, &fakeengine.Engine{}, nil)
 	a1, _ := svc.Upload(ctx, "alice", "a.png", bytes.NewReader(onePixelPNG))
 	a2, _ := svc.Upload(ctx, "alice", "again.png", bytes.NewReader(onePixelPNG))
 	b1, _ := svc.Upload(ctx, "bob", "b.png", bytes.NewReader(onePixelPNG))

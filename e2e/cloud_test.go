@@ -14,14 +14,7 @@ import (
 	"github.com/cloudresizer/cloudresizer/internal/testserver"
 )
 
-func read(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := corpus.Read(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func read(t *testing.T, name string) []byte { return corpus.MustRead(t, name) }
 
 // TestTiersOnS3AndRedis follows one variant through the tiers: computed,
 // then from memory; after a restart from Redis; after Redis is flushed and

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cloudresizer/cloudresizer/internal/scrape"
 )
 
 // binary is the cloudresizer built once for the whole package.
@@ -199,22 +201,12 @@ func (in *instance) upload(name string, b []byte) string {
 
 // metric sums the samples of name whose labels contain match.
 func metric(t *testing.T, url, name, match string) float64 {
-	resp, err := http.Get(url)
+	t.Helper()
+	v, err := scrape.Sum(url, name, match)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var sum float64
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, name) && strings.Contains(line, match) {
-			var v float64
-			fields := strings.Fields(line)
-			fmt.Sscan(fields[len(fields)-1], &v)
-			sum += v
-		}
-	}
-	return sum
+	return v
 }
 
 func freeAddr(t *testing.T) string {

@@ -10,12 +10,12 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	resizer "github.com/cloudresizer/cloudresizer"
 	"github.com/cloudresizer/cloudresizer/httpapi"
+	"github.com/cloudresizer/cloudresizer/internal/scrape"
 	"github.com/cloudresizer/cloudresizer/memcache"
 	"github.com/cloudresizer/cloudresizer/metrics"
 	"github.com/cloudresizer/cloudresizer/queue"
@@ -184,23 +184,11 @@ func (c *client) uploadOne(name string, b []byte) resizer.ImageInfo {
 // metric returns the sum of the samples of a metric whose line contains match.
 func (e *env) metric(name, match string) float64 {
 	e.t.Helper()
-	resp, err := http.Get(e.srv.URL + "/metrics")
+	v, err := scrape.Sum(e.srv.URL+"/metrics", name, match)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var sum float64
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, name) && strings.Contains(line, match) {
-			var v float64
-			fields := strings.Fields(line)
-			if err := json.Unmarshal([]byte(fields[len(fields)-1]), &v); err == nil {
-				sum += v
-			}
-		}
-	}
-	return sum
+	return v
 }
 
 // errorCode reads the code of an error body.

@@ -27,6 +27,8 @@ type Config struct {
 	MetricsHandler http.Handler
 	// Presets are the named batch targets (resizer.DefaultPresets if nil).
 	Presets []resizer.Target
+	// UI serves the web page at / and its assets under /static/ (nil: none).
+	UI http.Handler
 	// OpenAPI is the API description served at /api/v1/openapi.json.
 	OpenAPI []byte
 	Logger  *slog.Logger
@@ -93,6 +95,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
+	if s.cfg.UI != nil {
+		s.mux.Handle("GET /{$}", s.cfg.UI)
+		s.mux.Handle("GET /static/", s.cfg.UI)
+	}
 	if s.cfg.MetricsHandler != nil {
 		s.mux.Handle("GET /metrics", s.cfg.MetricsHandler)
 	}

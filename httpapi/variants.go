@@ -17,32 +17,33 @@ const (
 
 // resize serves the caller's image id resized as the query says.
 func (s *Server) resize(w http.ResponseWriter, r *http.Request) {
-	info, err := s.svc.Image(r.Context(), owner(r), r.PathValue("id"))
+	id, o, err := s.ownedRequest(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	o, err := resizer.ParseQuery(r.URL.Query())
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	s.serveVariant(w, r, info.ID, o, ownerCacheControl)
+	s.serveVariant(w, r, id, o, ownerCacheControl)
 }
 
 // link answers with the signed public URL for the caller's image and options.
 func (s *Server) link(w http.ResponseWriter, r *http.Request) {
+	id, o, err := s.ownedRequest(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"url": s.signer.link(id, o)})
+}
+
+// ownedRequest reads the caller's image id (not found unless theirs) and
+// the resize options of r's query.
+func (s *Server) ownedRequest(r *http.Request) (string, resizer.Options, error) {
 	info, err := s.svc.Image(r.Context(), owner(r), r.PathValue("id"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return "", resizer.Options{}, err
 	}
 	o, err := resizer.ParseQuery(r.URL.Query())
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"url": s.signer.link(info.ID, o)})
+	return info.ID, o, err
 }
 
 // signed serves a public link: no identity, only the signature.

@@ -13,14 +13,7 @@ import (
 	"github.com/cloudresizer/cloudresizer/internal/corpus"
 )
 
-func read(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := corpus.Read(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func read(t testing.TB, name string) []byte { return corpus.MustRead(t, name) }
 
 func transform(t testing.TB, e *Engine, src []byte, o resizer.Options) resizer.Output {
 	t.Helper()

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"testing"
 )
 
 // Entry is one line of MANIFEST.tsv.
@@ -56,3 +57,14 @@ func Entries() ([]Entry, error) {
 
 // Read returns the bytes of the corpus file at rel.
 func Read(rel string) ([]byte, error) { return os.ReadFile(filepath.Join(Dir(), rel)) }
+
+// MustRead returns the bytes of the corpus file at rel, failing the test if
+// it cannot be read.
+func MustRead(t testing.TB, rel string) []byte {
+	t.Helper()
+	b, err := Read(rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
