@@ -19,7 +19,7 @@ endif
 # Fuzz targets, as package:Fuzzer; `make fuzz` runs each for FUZZTIME.
 FUZZERS := .:FuzzParseQuery .:FuzzSniff .:FuzzPlan ./vips:FuzzTransform
 
-.PHONY: all setup vips-npm build run test vet fuzz bench clean
+.PHONY: all setup vips-npm build run test vet fuzz bench load clean
 
 all: build
 
@@ -55,6 +55,12 @@ fuzz: setup $(SETUP_VIPS)
 bench: build
 	@scripts/setup.sh bench
 	$(VIPSENV) $(BENCHENV) bench/run.sh
+
+# load runs the HTTP load harness against sharp's server and a bare handler
+# (docs/benchmarks.md, "Load").
+load: build
+	@scripts/setup.sh bench
+	$(VIPSENV) bench/load/run.sh
 
 clean:
 	rm -rf bin out

@@ -71,6 +71,9 @@ func (s *Service) Image(ctx context.Context, owner, id string) (ImageInfo, error
 	if !ValidID(id) {
 		return ImageInfo{}, Errorf(ENOTFOUND, "no such image")
 	}
+	if info, ok := s.records.get(recordKey(owner, id)); ok {
+		return info, nil
+	}
 	b, err := s.cfg.Store.Get(ctx, recordKey(owner, id))
 	if ErrorCode(err) == ENOTFOUND {
 		return ImageInfo{}, Errorf(ENOTFOUND, "no such image")
@@ -78,7 +81,11 @@ func (s *Service) Image(ctx context.Context, owner, id string) (ImageInfo, error
 	if err != nil {
 		return ImageInfo{}, err
 	}
-	return decodeRecord(b)
+	info, err := decodeRecord(b)
+	if err == nil {
+		s.records.set(recordKey(owner, id), info)
+	}
+	return info, err
 }
 
 type record struct {
@@ -180,6 +187,7 @@ func (s *Service) Delete(ctx context.Context, owner, id string) error {
 		return err
 	}
 	st := s.cfg.Store
+	s.records.forget(recordKey(owner, id))
 	for _, k := range []string{recordKey(owner, id), info.order, refPrefix(id) + hashOwner(owner)} {
 		if err := st.Delete(ctx, k); err != nil {
 			return err
@@ -189,7 +197,7 @@ func (s *Service) Delete(ctx context.Context, owner, id string) error {
 	if err != nil || len(others) > 0 {
 		return err
 	}
-	s.metas.Delete(id)
+	s.metas.forget(id)
 	return s.deleteOriginal(ctx, id)
 }
 

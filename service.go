@@ -63,12 +63,21 @@ type Service struct {
 	flight   singleflight.Group
 	slots    chan struct{}
 	admitted atomic.Int64 // running plus waiting transforms
-	// metas remembers originals' headers: every variant request needs one.
-	metas   sync.Map // id → Meta
+	// metas remembers originals' headers and records owners' images:
+	// every variant request needs both. Records expire after a while, so a
+	// delete made on another instance is seen here within recordTTL.
+	metas   *memo[Meta]
+	records *memo[ImageInfo]
 	batches sync.Map // batch id → *Batch (manifests never change)
 	running sync.Map // Task → struct{}: items this instance works on now
 	now     func() time.Time
 }
+
+// memoSize bounds each in-process memo (about 200 bytes an entry).
+const memoSize = 100_000
+
+// recordTTL is how long an owner's record is trusted without reading storage.
+const recordTTL = 30 * time.Second
 
 // NewService checks cfg and returns a Service.
 func NewService(cfg ServiceConfig) (*Service, error) {
@@ -78,7 +87,8 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, obs: cfg.Observer, slots: make(chan struct{}, cfg.Workers), now: time.Now}, nil
+	return &Service{cfg: cfg, obs: cfg.Observer, slots: make(chan struct{}, cfg.Workers), now: time.Now,
+		metas: newMemo[Meta](memoSize, time.Hour), records: newMemo[ImageInfo](memoSize, recordTTL)}, nil
 }
 
 // Ready reports whether the service can work: its store answers.
@@ -92,25 +102,30 @@ func (s *Service) Ready(ctx context.Context) error {
 // Limits returns the limits uploads are checked against.
 func (s *Service) Limits() Limits { return s.cfg.Limits }
 
-// admit waits for a transform slot. Past the queue length it refuses at once:
-// an overloaded instance answers 503 quickly instead of piling up memory.
-func (s *Service) admit(ctx context.Context) (release func(), err error) {
+// admit takes a place among the transforms running or waiting. Past the
+// queue length it refuses at once: an overloaded instance answers 503
+// quickly instead of piling up memory. The place is only a ticket: the
+// caller then loads what it needs and waits for a worker (work).
+func (s *Service) admit() (release func(), err error) {
 	if s.admitted.Add(1) > int64(s.cfg.QueueLength)+int64(s.cfg.Workers) {
 		s.admitted.Add(-1)
 		return nil, Errorf(EUNAVAILABLE, "the server is busy; retry shortly")
 	}
+	return func() { s.admitted.Add(-1) }, nil
+}
+
+// work waits for a worker slot.
+func (s *Service) work(ctx context.Context) (release func(), err error) {
 	s.obs.TransformsQueued(1)
 	defer s.obs.TransformsQueued(-1)
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
-		s.admitted.Add(-1)
 		return nil, Errorf(EUNAVAILABLE, "the server is busy; retry shortly")
 	}
 	s.obs.TransformsInFlight(1)
 	return func() {
 		<-s.slots
-		s.admitted.Add(-1)
 		s.obs.TransformsInFlight(-1)
 	}, nil
 }

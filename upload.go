@@ -84,7 +84,7 @@ func (s *Service) storeOriginal(ctx context.Context, id, path string, meta Meta)
 	if err != nil {
 		return err
 	}
-	s.metas.Store(id, meta)
+	s.metas.set(id, meta)
 	return st.Put(ctx, metaKey(id), bytes.NewReader(b), "application/json")
 }
 

@@ -117,18 +117,24 @@ func (s *Service) waitForOtherInstance(ctx context.Context, id, key string, o Op
 // lockPoll is how often a waiting instance looks for another's result.
 const lockPoll = 50 * time.Millisecond
 
-// compute loads the original and transforms it within a worker slot and the
-// transform timeout.
+// compute takes a place in the transform queue, loads the original while
+// it waits for a worker (so a worker never waits on storage), and
+// transforms within the transform timeout.
 func (s *Service) compute(ctx context.Context, id string, o Options) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.TransformTimeout)
 	defer cancel()
-	release, err := s.admit(ctx)
+	leave, err := s.admit()
 	if err != nil {
 		return nil, err
 	}
 	src, err := s.cfg.Store.Get(ctx, originalKey(id))
 	if err != nil {
-		release()
+		leave()
+		return nil, err
+	}
+	release, err := s.work(ctx)
+	if err != nil {
+		leave()
 		return nil, err
 	}
 	type result struct {
@@ -139,6 +145,7 @@ func (s *Service) compute(ctx context.Context, id string, o Options) ([]byte, er
 	start := time.Now()
 	go func() {
 		// libvips cannot be interrupted: the slot is held until it is done.
+		defer leave()
 		defer release()
 		outs, err := s.cfg.Engine.Transform(ctx, src, o)
 		s.obs.Transformed(time.Since(start), err)
@@ -169,8 +176,8 @@ func (s *Service) meta(ctx context.Context, id string) (Meta, error) {
 	if !ValidID(id) {
 		return Meta{}, Errorf(ENOTFOUND, "no such image")
 	}
-	if m, ok := s.metas.Load(id); ok {
-		return m.(Meta), nil
+	if m, ok := s.metas.get(id); ok {
+		return m, nil
 	}
 	b, err := s.cfg.Store.Get(ctx, metaKey(id))
 	if ErrorCode(err) == ENOTFOUND {
@@ -183,6 +190,6 @@ func (s *Service) meta(ctx context.Context, id string) (Meta, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return Meta{}, err
 	}
-	s.metas.Store(id, m)
+	s.metas.set(id, m)
 	return m, nil
 }

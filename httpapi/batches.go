@@ -33,9 +33,11 @@ func (s *Server) presets(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"presets": out})
 }
 
-// targetFields are the form fields of one explicit batch target.
-var targetFields = map[string]bool{"w": true, "h": true, "fit": true, "format": true, "q": true,
-	"gravity": true, "bg": true, "dpr": true, "enlarge": true, "progressive": true, "lossless": true}
+// targetFields are the form fields of one explicit batch target: the
+// resize options, under every name the query parser knows.
+var targetFields = map[string]bool{"w": true, "width": true, "h": true, "height": true, "fit": true,
+	"format": true, "f": true, "q": true, "quality": true, "gravity": true, "g": true, "bg": true,
+	"background": true, "dpr": true, "enlarge": true, "progressive": true, "lossless": true}
 
 // batchForm is what a batch request carries besides its files.
 type batchForm struct {

@@ -10,8 +10,12 @@ import (
 )
 
 // eventPoll is how often a live view looks at the batch's results, which
-// any instance may be writing.
-const eventPoll = 300 * time.Millisecond
+// any instance may be writing; keepAlive is how often an idle stream sends
+// a comment, so that proxies with idle timeouts keep it open.
+const (
+	eventPoll = 300 * time.Millisecond
+	keepAlive = 15 * time.Second
+)
 
 // batchEvents streams Server-Sent Events: one "item" event per finished
 // item and a final "done". Each event's id is the set of items sent so far
@@ -32,6 +36,7 @@ func (s *Server) batchEvents(w http.ResponseWriter, r *http.Request) {
 	rc.SetWriteDeadline(time.Time{}) // a long-lived stream
 	tick := time.NewTicker(eventPoll)
 	defer tick.Stop()
+	lastWrite := time.Now()
 	for {
 		st, fresh, err := s.svc.BatchProgress(r.Context(), owner(r), id, seen.has)
 		if err != nil {
@@ -42,6 +47,11 @@ func (s *Server) batchEvents(w http.ResponseWriter, r *http.Request) {
 		for _, it := range fresh {
 			seen.add(it.Index)
 			fmt.Fprintf(w, "id: %s\nevent: item\ndata: %s\n\n", seen.encode(), mustJSON(it))
+			lastWrite = time.Now()
+		}
+		if time.Since(lastWrite) > keepAlive {
+			fmt.Fprint(w, ": keep-alive\n\n")
+			lastWrite = time.Now()
 		}
 		if st.State == "done" {
 			fmt.Fprintf(w, "id: %s\nevent: done\ndata: %s\n\n", seen.encode(), mustJSON(st))

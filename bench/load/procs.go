@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// server is one process under test, started on a free port of 127.0.0.1
+// and stopped by its own pid.
+type server struct {
+	name string
+	cmd  *exec.Cmd
+	base string // http://127.0.0.1:PORT
+	log  string // the file its stdout and stderr go to
+	done chan struct{}
+}
+
+// freePort asks the kernel for a free port on 127.0.0.1. The port is free
+// again when the process under test binds it; a race with another program
+// shows as a failed start.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startServer runs argv with extra environment env, its output in logPath,
+// and waits until GET health answers 200. argv may hold "{port}", replaced
+// by the free port chosen for it.
+func startServer(ctx context.Context, name, health, logPath string, argv, env []string) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	args := make([]string, len(argv))
+	for i, a := range argv {
+		args[i] = strings.ReplaceAll(a, "{port}", strconv.Itoa(port))
+	}
+	s := &server{name: name, base: fmt.Sprintf("http://127.0.0.1:%d", port), log: logPath, done: make(chan struct{})}
+	if err := s.launch(ctx, args, env); err != nil {
+		return nil, err
+	}
+	if err := s.waitHealthy(ctx, health); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("%s: %w\n%s", name, err, s.logTail())
+	}
+	return s, nil
+}
+
+// launch starts the process. If the harness dies, the kernel kills the
+// process too (Pdeathsig); if ctx ends, it gets SIGTERM, then SIGKILL.
+func (s *server) launch(ctx context.Context, args, env []string) error {
+	out, err := os.Create(s.log)
+	if err != nil {
+		return err
+	}
+	s.cmd = exec.CommandContext(ctx, args[0], args[1:]...)
+	s.cmd.Env = append(os.Environ(), env...)
+	s.cmd.Stdout, s.cmd.Stderr = out, out
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	s.cmd.Cancel = func() error { return s.cmd.Process.Signal(syscall.SIGTERM) }
+	s.cmd.WaitDelay = 10 * time.Second
+	if err := s.cmd.Start(); err != nil {
+		out.Close()
+		return err
+	}
+	go func() {
+		s.cmd.Wait()
+		out.Close()
+		close(s.done)
+	}()
+	return nil
+}
+
+// waitHealthy polls GET path until it answers 200, the process exits or 20
+// seconds pass.
+func (s *server) waitHealthy(ctx context.Context, path string) error {
+	deadline := time.Now().Add(20 * time.Second)
+	client := &http.Client{Timeout: time.Second}
+	for time.Now().Before(deadline) {
+		if resp, err := client.Get(s.base + path); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-s.done:
+			return fmt.Errorf("exited before it was ready")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("not ready after 20 s")
+}
+
+// peakRSS returns the process's peak resident set size (VmHWM) in MiB.
+func (s *server) peakRSS() (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, err := strconv.ParseFloat(f[1], 64)
+			return kb / 1024, err
+		}
+	}
+	return 0, fmt.Errorf("%s: no VmHWM in /proc/%d/status", s.name, s.cmd.Process.Pid)
+}
+
+// exited reports whether the process has ended.
+func (s *server) exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM to the process, and SIGKILL if it is still running
+// after 30 seconds, then waits for it.
+func (s *server) stop() {
+	if s.exited() {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// logTail returns the last lines of the process's output, for errors.
+func (s *server) logTail() string {
+	b, _ := os.ReadFile(s.log)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.Join(lines[max(0, len(lines)-15):], "\n")
+}
