@@ -25,10 +25,27 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Cause is the backend's own error, for the logs only: it may name
+	// hosts, paths or request ids that callers must not see.
+	Cause error
 }
 
-// Error implements the error interface.
-func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+// Error implements the error interface; the cause is included (for logs).
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Cause)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Wrap returns an *Error with the given code and caller-safe message that
+// keeps err as its cause for the logs.
+func Wrap(err error, code, message string) *Error {
+	return &Error{Code: code, Message: message, Cause: err}
+}
 
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -110,6 +111,9 @@ func TestS3StopsDuringUploads(t *testing.T) {
 			status, body := in.post("/api/v1/images", map[string][]byte{"x.png": b}, nil)
 			if status != want {
 				t.Errorf("upload: %d %s, want %d", status, body, want)
+			}
+			if strings.Contains(string(body), "127.0.0.1") || strings.Contains(string(body), "dial") {
+				t.Errorf("an error body shows backend details: %s", body)
 			}
 			if status == 201 {
 				acked[string(body)] = b

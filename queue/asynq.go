@@ -78,7 +78,7 @@ func (q *Asynq) Enqueue(ctx context.Context, tasks ...resizer.Task) error {
 			asynq.TaskID(fmt.Sprintf("%s:%d", t.Batch, t.Item)), asynq.Queue(queueName),
 			asynq.MaxRetry(q.cfg.Retry.Attempts-1))
 		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-			return resizer.Errorf(resizer.EUNAVAILABLE, "the batch queue is unreachable: %v", err)
+			return resizer.Wrap(err, resizer.EUNAVAILABLE, "the batch queue is unavailable; retry shortly")
 		}
 	}
 	return nil

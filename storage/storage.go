@@ -168,9 +168,9 @@ func translate(err error, key string) error {
 	case gcerrors.NotFound:
 		return resizer.Errorf(resizer.ENOTFOUND, "no object %q", key)
 	case gcerrors.Canceled, gcerrors.DeadlineExceeded:
-		return resizer.Errorf(resizer.EUNAVAILABLE, "storage did not answer in time")
+		return resizer.Wrap(err, resizer.EUNAVAILABLE, "storage did not answer in time; retry shortly")
 	}
-	return resizer.Errorf(resizer.EUNAVAILABLE, "storage failed: %v", err)
+	return resizer.Wrap(err, resizer.EUNAVAILABLE, "storage is unavailable; retry shortly")
 }
 
 // Object describes a stored object, for tools that copy or check a whole
