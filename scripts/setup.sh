@@ -3,11 +3,12 @@
 # (or Ubuntu) machine, saying what it installs. Packages already there are left
 # alone, so running it again costs a second. Uses sudo when not root.
 #
-#   scripts/setup.sh            the build and the tests: libvips-dev, pkg-config, gcc, redis-server, nginx
+#   scripts/setup.sh            the build and the tests: libvips-dev, pkg-config, gcc, redis-server,
+#                               chromium (the web page's browser tests), nginx
 #   scripts/setup.sh bench      also vipsthumbnail (libvips-tools) and npm, for make bench
 set -euo pipefail
 
-packages=(libvips-dev pkg-config gcc libc6-dev redis-server nginx)
+packages=(libvips-dev pkg-config gcc libc6-dev redis-server chromium nginx)
 if [ "${1:-}" = bench ]; then
 	packages+=(libvips-tools npm)
 fi

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cloudresizer/cloudresizer/docs"
 	"github.com/cloudresizer/cloudresizer/httpapi"
+	"github.com/cloudresizer/cloudresizer/ui"
 	"github.com/cloudresizer/cloudresizer/vips"
 )
 
@@ -102,5 +103,6 @@ func (c *serveCmd) handler(ctx context.Context, a *app) (http.Handler, error) {
 	return httpapi.New(httpapi.Config{
 		Service: a.svc, Secret: secret, APIKeys: keys, MaxBody: int64(c.MaxBody), Presets: presets,
 		Metrics: a.metrics, MetricsHandler: a.metrics.Handler(), OpenAPI: docs.OpenAPI, Logger: a.log,
+		UI: ui.Handler(),
 	})
 }
