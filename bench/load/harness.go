@@ -50,6 +50,15 @@ type harness struct {
 	hit      hitVariant
 	n        int       // servers started so far: names their folders and logs
 	versions [2]string // libvips of ours, sharp and its libvips
+	s3       *s3Server // started by the first S3 cell, stopped by close
+	redisVer string    // redis-server's version, from its log
+}
+
+// close stops the servers that live across cells.
+func (h *harness) close() {
+	if h.s3 != nil {
+		h.s3.stop()
+	}
 }
 
 // newHarness uploads the sources into a template storage and keeps the
@@ -73,7 +82,11 @@ func newHarness(ctx context.Context, cfg config) (*harness, error) {
 		return nil, err
 	}
 	h.versions[0] = logMatch(s, `libvips=(\S+)`)
-	return h, nil
+	s.stop()
+	// The template holds the originals only: fetching the hit variant
+	// stored it under variants/ of the disk storage, so that the first
+	// request of a cell would find it there instead of computing it.
+	return h, os.RemoveAll(filepath.Join(h.template, "variants"))
 }
 
 // authHeader is the header of every request to ours.
@@ -83,7 +96,17 @@ func authHeader() http.Header {
 
 // upload sends input to ours and returns its image id.
 func upload(ctx context.Context, base, input string) (string, error) {
-	body, ctype, err := uploadBody(input)
+	src, err := os.ReadFile(input)
+	if err != nil {
+		return "", err
+	}
+	return uploadBytes(ctx, base, filepath.Base(input), src)
+}
+
+// uploadBytes sends src, as a file called name, to ours and returns its
+// image id.
+func uploadBytes(ctx context.Context, base, name string, src []byte) (string, error) {
+	body, ctype, err := multipartFile(name, src)
 	if err != nil {
 		return "", err
 	}
@@ -95,7 +118,7 @@ func upload(ctx context.Context, base, input string) (string, error) {
 	}
 	var r struct{ Images []struct{ ID string } }
 	if err := json.Unmarshal(b, &r); err != nil || len(r.Images) != 1 || resp.StatusCode != http.StatusCreated {
-		return "", fmt.Errorf("upload %s: %s %s", input, resp.Status, b)
+		return "", fmt.Errorf("upload %s: %s %s", name, resp.Status, b)
 	}
 	return r.Images[0].ID, nil
 }
@@ -139,13 +162,29 @@ func (h *harness) next(kind string) (dir, log string) {
 	return base, base + ".log"
 }
 
-// startOurs starts cloudresizer on storage with a memory cache of cache.
+// startOurs starts cloudresizer on the disk storage folder storage with a
+// memory cache of cache.
 func (h *harness) startOurs(ctx context.Context, storage, cache string) (*server, error) {
+	return h.startOursWith(ctx, oursOpts{storage: "file://" + storage, cache: cache})
+}
+
+// oursOpts is how to start cloudresizer: a storage URL, a memory cache size,
+// optionally a Redis URL, and extra environment (the S3 keys).
+type oursOpts struct {
+	storage, cache, redis string
+	env                   []string
+}
+
+// startOursWith starts cloudresizer with o.
+func (h *harness) startOursWith(ctx context.Context, o oursOpts) (*server, error) {
 	_, log := h.next("ours")
-	argv := []string{h.cfg.bin, "serve", "--addr", "127.0.0.1:{port}", "--storage", "file://" + storage,
-		"--cache-size", cache, "--workers", strconv.Itoa(h.cfg.workers), "--queue", strconv.Itoa(h.cfg.queue),
+	argv := []string{h.cfg.bin, "serve", "--addr", "127.0.0.1:{port}", "--storage", o.storage,
+		"--cache-size", o.cache, "--workers", strconv.Itoa(h.cfg.workers), "--queue", strconv.Itoa(h.cfg.queue),
 		"--api-keys", apiKey + "=load", "--secret", secret, "--log-format", "text"}
-	return startServer(ctx, "cloudresizer", "/healthz", log, argv, nil)
+	if o.redis != "" {
+		argv = append(argv, "--redis", o.redis)
+	}
+	return startServer(ctx, "cloudresizer", "/healthz", log, argv, o.env)
 }
 
 // startSharp starts bench/sharp/server.js with the cold scenarios' inputs,

@@ -35,6 +35,8 @@ type config struct {
 	levels               []int
 	workers, queue       int
 	rounds               int
+	redis, versitygw     string // redis-server and versitygw binaries
+	batchImages          int    // originals in the batch scenario
 }
 
 func main() {
@@ -69,18 +71,24 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.workers, "workers", runtime.NumCPU(), "cloudresizer --workers")
 	fs.IntVar(&c.queue, "queue", 16, "cloudresizer --queue")
 	fs.IntVar(&c.rounds, "rounds", int(envFloat("LOAD_ROUNDS", 2)), "rounds; the best round of each cell is kept")
+	fs.StringVar(&c.redis, "redis-server", "redis-server", "the redis-server binary (Redis-hit cells)")
+	fs.StringVar(&c.versitygw, "versitygw", "", "the versitygw binary (S3 cells; none: skipped)")
+	fs.IntVar(&c.batchImages, "batch-images", int(envFloat("LOAD_BATCH_IMAGES", 100)), "originals in the batch scenario")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	if c.bare == "" || c.work == "" || seconds <= 0 || c.rounds < 1 {
-		return c, fmt.Errorf("-bare, -work, a positive -seconds and -rounds are required")
+	if c.bare == "" || c.work == "" || seconds <= 0 || c.rounds < 1 || c.batchImages < 1 {
+		return c, fmt.Errorf("-bare, -work, a positive -seconds, -rounds and -batch-images are required")
 	}
 	c.seconds = time.Duration(seconds * float64(time.Second))
 	var err error
 	if c.levels, err = parseLevels(levels); err != nil {
 		return c, err
 	}
-	for _, p := range []*string{&c.bin, &c.bare, &c.work} {
+	for _, p := range []*string{&c.bin, &c.bare, &c.work, &c.versitygw} {
+		if *p == "" {
+			continue
+		}
 		if *p, err = filepath.Abs(*p); err != nil {
 			return c, err
 		}
@@ -113,13 +121,15 @@ func parseLevels(s string) ([]int, error) {
 // run measures every cell, then writes results.json into the work folder,
 // the tables on stdout and, with -doc, into the page.
 func run(ctx context.Context, cfg config) error {
-	start := time.Now()
+	start, load := time.Now(), loadAverage()
 	h, err := newHarness(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	defer h.close()
 	rep := Report{Env: environment(cfg, h), Engine: map[string]EngineStats{}}
-	steps := []func(context.Context, *harness, *Report, int) error{runCold, runHits, runUploads}
+	rep.Env.LoadStart = load
+	steps := []func(context.Context, *harness, *Report, int) error{runCold, runStorage, runHits, runUploads, runBatch}
 	for round := range cfg.rounds {
 		fmt.Fprintf(os.Stderr, "load: round %d of %d, %v per cell\n", round+1, cfg.rounds, cfg.seconds)
 		for _, step := range steps {
@@ -129,7 +139,19 @@ func run(ctx context.Context, cfg config) error {
 		}
 	}
 	rep.Env.Minutes = time.Since(start).Minutes()
+	rep.Env.LoadEnd, rep.Env.Redis = loadAverage(), h.redisVer
 	return writeResults(cfg, rep)
+}
+
+// loadAverage returns the 1, 5 and 15 minute load averages of the machine,
+// or "?" where /proc/loadavg cannot be read.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if err != nil || len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " / ")
 }
 
 // environment describes the run for the report.
@@ -192,14 +214,14 @@ func runEngineVsHTTP(ctx context.Context, h *harness, rep *Report, sc Scenario) 
 	return nil
 }
 
-// runHits measures memory-cache hits on ours and on the bare server.
+// runHits measures memory-cache hits on ours and on the bare server, and
+// Redis hits on ours, taking turns in an order that rotates from level to
+// level and from round to round.
 func runHits(ctx context.Context, h *harness, rep *Report, round int) error {
 	for i, c := range h.cfg.levels {
-		measures := []func(context.Context, int) (Cell, error){h.hitOurs, h.hitBare}
-		if (i+round)%2 == 1 {
-			measures[0], measures[1] = measures[1], measures[0]
-		}
-		for _, m := range measures {
+		measures := []func(context.Context, int) (Cell, error){h.hitOurs, h.hitBare, h.hitRedis}
+		k := (i + round) % len(measures)
+		for _, m := range append(measures[k:], measures[:k]...) {
 			cell, err := m(ctx, c)
 			if err != nil {
 				return err
@@ -231,10 +253,10 @@ func writeResults(cfg config, rep Report) error {
 	if err := os.WriteFile(filepath.Join(cfg.work, "results.json"), b, 0o644); err != nil {
 		return err
 	}
-	md := rep.markdown()
-	fmt.Print(md)
+	mds := []string{rep.markdown(), rep.cloudMarkdown(), rep.batchMarkdown()}
+	fmt.Print(strings.Join(mds, "\n"))
 	if cfg.doc == "" {
 		return nil
 	}
-	return writeSection(cfg.doc, md)
+	return writeSections(cfg.doc, mds)
 }

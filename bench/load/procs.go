@@ -86,16 +86,13 @@ func (s *server) launch(ctx context.Context, args, env []string) error {
 }
 
 // waitHealthy polls GET path until it answers 200, the process exits or 20
-// seconds pass.
+// seconds pass. An empty path waits for the port to accept a connection
+// (Redis, or an S3 server that refuses unsigned requests).
 func (s *server) waitHealthy(ctx context.Context, path string) error {
 	deadline := time.Now().Add(20 * time.Second)
-	client := &http.Client{Timeout: time.Second}
 	for time.Now().Before(deadline) {
-		if resp, err := client.Get(s.base + path); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		if s.answers(path) {
+			return nil
 		}
 		select {
 		case <-s.done:
@@ -106,6 +103,25 @@ func (s *server) waitHealthy(ctx context.Context, path string) error {
 		}
 	}
 	return fmt.Errorf("not ready after 20 s")
+}
+
+// answers reports whether the server answers GET path with 200, or, with an
+// empty path, accepts a TCP connection.
+func (s *server) answers(path string) bool {
+	if path == "" {
+		conn, err := net.DialTimeout("tcp", strings.TrimPrefix(s.base, "http://"), time.Second)
+		if err == nil {
+			conn.Close()
+		}
+		return err == nil
+	}
+	client := &http.Client{Timeout: time.Second}
+	resp, err := client.Get(s.base + path)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // peakRSS returns the process's peak resident set size (VmHWM) in MiB.

@@ -14,12 +14,17 @@ type Env struct {
 	Go      string  `json:"go"`
 	Libvips string  `json:"libvips"` // ours
 	Sharp   string  `json:"sharp"`   // sharp and its libvips
+	Redis   string  `json:"redis"`   // redis-server's version
 	Workers int     `json:"workers"`
 	Queue   int     `json:"queue"`
 	Seconds float64 `json:"seconds"`
 	Rounds  int     `json:"rounds"`
 	Levels  []int   `json:"levels"`
 	Minutes float64 `json:"minutes"`
+	// LoadStart and LoadEnd are /proc/loadavg's 1, 5 and 15 minute load
+	// averages at the start and at the end of the run.
+	LoadStart string `json:"loadStart"`
+	LoadEnd   string `json:"loadEnd"`
 }
 
 // Report is everything one run measured.
@@ -27,6 +32,10 @@ type Report struct {
 	Env    Env                    `json:"env"`
 	Cells  []Cell                 `json:"cells"`
 	Engine map[string]EngineStats `json:"engine"` // by cold scenario id
+	// Batch is the batch scenario on ours, BatchEngine its transforms with
+	// the engine alone.
+	Batch       *BatchStats `json:"batch,omitempty"`
+	BatchEngine EngineStats `json:"batchEngine"`
 }
 
 // find returns the cell of scenario, server and concurrency c, or nil.
@@ -59,27 +68,48 @@ func (r *Report) keep(c Cell) {
 	*old = best
 }
 
-// Markers delimit the part of the benchmarks page this harness writes.
-const (
-	markStart = "<!-- load:start -->"
-	markEnd   = "<!-- load:end -->"
-)
+// sections are the parts of the benchmarks page this harness writes, each
+// between its markers, in page order.
+var sections = []string{"load", "load-cloud", "load-batch"}
 
-// writeSection replaces what lies between the load markers of the page at
-// path with md, appending the markers when the page has none.
-func writeSection(path, md string) error {
+// markers returns the start and end markers of a section.
+func markers(section string) (start, end string) {
+	return "<!-- " + section + ":start -->", "<!-- " + section + ":end -->"
+}
+
+// writeSections replaces what lies between each section's markers of the
+// page at path with its markdown in mds (in the order of sections). A
+// section without markers is added after the one before it, or at the end
+// of the page.
+func writeSections(path string, mds []string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
 	page := string(b)
-	i, j := strings.Index(page, markStart), strings.Index(page, markEnd)
-	if i < 0 || j < i {
-		page = strings.TrimRight(page, "\n") + "\n\n" + markStart + "\n" + markEnd + "\n"
-		i, j = strings.Index(page, markStart), strings.Index(page, markEnd)
+	for k, name := range sections {
+		page = replaceSection(page, name, k, mds[k])
 	}
-	page = page[:i+len(markStart)] + "\n" + md + page[j:]
 	return os.WriteFile(path, []byte(page), 0o644)
+}
+
+// replaceSection puts md between the markers of section name, the k-th of
+// sections, in page.
+func replaceSection(page, name string, k int, md string) string {
+	start, end := markers(name)
+	i, j := strings.Index(page, start), strings.Index(page, end)
+	if i < 0 || j < i {
+		at := len(strings.TrimRight(page, "\n"))
+		if k > 0 {
+			_, prevEnd := markers(sections[k-1])
+			if p := strings.Index(page, prevEnd); p >= 0 {
+				at = p + len(prevEnd)
+			}
+		}
+		page = page[:at] + "\n\n" + start + "\n" + end + "\n" + strings.TrimLeft(page[at:], "\n")
+		i, j = strings.Index(page, start), strings.Index(page, end)
+	}
+	return page[:i+len(start)] + "\n" + md + page[j:]
 }
 
 // markdown renders the section: method, tables and goals.
@@ -200,9 +230,12 @@ Reproduce: `+"`make load`"+` (or `+"`bash bench/load/run.sh`"+`); `+"`LOAD_SECON
 steadier cells; `+"`LOAD_KEEP=out/load`"+` keeps the logs, storages and `+"`results.json`"+`;
 `+"`LOAD_LEVELS`"+` and `+"`LOAD_QUEUE`"+` change the concurrencies and the queue.
 
-Run of %s: %s, ours on libvips %s, %s; %.0f s per cell, %.1f minutes in all.
+Run of %s: %s, ours on libvips %s, %s; %.0f s per cell, %.1f minutes in all
+(this section and the two after it, which come from the same run); load
+average (1, 5, 15 min) %s at the start, %s at the end.
 
-`, e.Seconds, e.Rounds, e.Workers, e.Queue, e.CPUs, e.Workers+e.Queue, e.Workers+e.Queue, e.CPUs, e.Date, e.Go, e.Libvips, e.Sharp, e.Seconds, e.Minutes)
+`, e.Seconds, e.Rounds, e.Workers, e.Queue, e.CPUs, e.Workers+e.Queue, e.Workers+e.Queue, e.CPUs, e.Date, e.Go, e.Libvips, e.Sharp, e.Seconds, e.Minutes,
+		e.LoadStart, e.LoadEnd)
 }
 
 func (r *Report) writeCold(b *strings.Builder) {

@@ -10,8 +10,14 @@
 #   LOAD_LEVELS   concurrencies (default 4,16,64)
 #   LOAD_QUEUE    cloudresizer --queue (default 16: c=16 fits, c=64 is overload)
 #   LOAD_KEEP     a folder to keep logs, storages and results.json in (default: a temporary one, removed)
+#   LOAD_BATCH_IMAGES  originals in the batch scenario (default 100)
 #
-# Needs: Go, libvips-dev, Node.js and npm. Every server is started and
+# It also writes the load-cloud section (Redis hits, against a redis-server
+# it starts; cold resizes on S3, against versitygw built from the tools
+# module) and the load-batch section (a batch of LOAD_BATCH_IMAGES photos
+# into 3 presets, against the engine alone).
+#
+# Needs: Go, libvips-dev, Node.js and npm, redis-server. Every server is started and
 # stopped by the harness, by its own pid; on exit this script stops the
 # harness, which stops them.
 set -euo pipefail
@@ -19,7 +25,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 
-for tool in go node npm; do
+for tool in go node npm redis-server; do
 	command -v "$tool" >/dev/null || { echo "load: $tool not found" >&2; exit 1; }
 done
 
@@ -49,10 +55,13 @@ trap 'exit 130' INT TERM
 
 go build -o "$work/load" ./bench/load
 go build -o "$work/bare" ./bench/load/bare
+# versitygw, the S3 server, at the version pinned in tools/go.mod: `go tool -n`
+# builds it into the Go build cache once and prints its path.
+versitygw=$(cd tools && GOWORK=off go tool -n versitygw)
 
 mkdir -p docs
 [ -f docs/benchmarks.md ] || printf "# Benchmarks\n" >docs/benchmarks.md
-"$work/load" -bin bin/cloudresizer -bare "$work/bare" -work "$work" -doc docs/benchmarks.md \
+"$work/load" -bin bin/cloudresizer -bare "$work/bare" -versitygw "$versitygw" -work "$work" -doc docs/benchmarks.md \
 	-seconds "${LOAD_SECONDS:-3}" -rounds "${LOAD_ROUNDS:-2}" -levels "${LOAD_LEVELS:-4,16,64}" -queue "${LOAD_QUEUE:-16}" &
 harness=$!
 wait "$harness"

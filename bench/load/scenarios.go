@@ -102,9 +102,15 @@ func uploadBody(input string) (body []byte, contentType string, err error) {
 	if err != nil {
 		return nil, "", err
 	}
+	return multipartFile(filepath.Base(input), src)
+}
+
+// multipartFile builds a multipart body with one file part, called name,
+// holding src.
+func multipartFile(name string, src []byte) (body []byte, contentType string, err error) {
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
-	fw, err := mw.CreateFormFile("file", filepath.Base(input))
+	fw, err := mw.CreateFormFile("file", name)
 	if err != nil {
 		return nil, "", err
 	}
