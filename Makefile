@@ -41,8 +41,13 @@ run: build
 vet: setup $(SETUP_VIPS)
 	$(VIPSENV) $(GO) vet ./...
 
+# test runs every package's tests (they start their own redis-server,
+# versitygw, nginx and Chromium on free ports), the deploy manifests' test
+# (a module of its own, so the main one carries no Kubernetes dependency),
+# and a short run of each fuzzer.
 test: vet
-	$(VIPSENV) $(GO) test -count=1 ./...
+	$(VIPSENV) $(GO) test -count=1 -timeout 30m ./...
+	$(VIPSENV) GOWORK=off $(GO) -C deploy/k8s test -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
 fuzz: setup $(SETUP_VIPS)

@@ -62,7 +62,8 @@ type Service struct {
 	obs      Observer
 	flight   singleflight.Group
 	slots    chan struct{}
-	admitted atomic.Int64 // running plus waiting transforms
+	loads    chan struct{} // originals loaded ahead of a free worker
+	admitted atomic.Int64  // running plus waiting transforms
 	// metas remembers originals' headers and records owners' images:
 	// every variant request needs both. Records expire after a while, so a
 	// delete made on another instance is seen here within recordTTL.
@@ -87,7 +88,8 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, obs: cfg.Observer, slots: make(chan struct{}, cfg.Workers), now: time.Now,
+	return &Service{cfg: cfg, obs: cfg.Observer, slots: make(chan struct{}, cfg.Workers),
+		loads: make(chan struct{}, cfg.Workers), now: time.Now,
 		metas: newMemo[Meta](memoSize, time.Hour), records: newMemo[ImageInfo](memoSize, recordTTL)}, nil
 }
 
@@ -112,6 +114,18 @@ func (s *Service) admit() (release func(), err error) {
 		return nil, Errorf(EUNAVAILABLE, "the server is busy; retry shortly")
 	}
 	return func() { s.admitted.Add(-1) }, nil
+}
+
+// prefetch bounds the originals held in memory ahead of a free worker to one
+// per worker: enough to keep every worker busy, few enough that a queue of
+// waiting requests does not hold a queue of large originals.
+func (s *Service) prefetch(ctx context.Context) (release func(), err error) {
+	select {
+	case s.loads <- struct{}{}:
+		return func() { <-s.loads }, nil
+	case <-ctx.Done():
+		return nil, Errorf(EUNAVAILABLE, "the server is busy; retry shortly")
+	}
 }
 
 // work waits for a worker slot.

@@ -100,26 +100,41 @@ func (s *Service) waitForOtherInstance(ctx context.Context, id, key string, o Op
 	for {
 		release, held, err := s.cfg.Locker.TryLock(ctx, "lock:"+key, ttl)
 		switch {
-		case held: // ours: compute; the lock's TTL covers a crash
-			return Variant{}, false, release
+		case held:
+			// The holder before us may have stored the result and let go
+			// between our last look and now: look once more.
+			if v, ok := s.storedVariant(ctx, id, key, o); ok {
+				release()
+				return v, true, noop
+			}
+			return Variant{}, false, release // ours: compute; the TTL covers a crash
 		case err != nil, time.Now().After(deadline): // lock backend down, or waited enough
 			return Variant{}, false, noop
 		}
 		time.Sleep(lockPoll)
-		if b, err := s.cfg.Store.Get(ctx, variantPrefix(id)+key); err == nil {
-			s.obs.CacheResult("storage", true)
-			s.backfill(ctx, s.cfg.Tiers, key, b)
-			return Variant{Key: key, Format: o.Format, Bytes: b, Source: "storage"}, true, noop
+		if v, ok := s.storedVariant(ctx, id, key, o); ok {
+			return v, true, noop
 		}
 	}
+}
+
+// storedVariant reads the variant from storage, filling the cache tiers.
+func (s *Service) storedVariant(ctx context.Context, id, key string, o Options) (Variant, bool) {
+	b, err := s.cfg.Store.Get(ctx, variantPrefix(id)+key)
+	if err != nil {
+		return Variant{}, false
+	}
+	s.obs.CacheResult("storage", true)
+	s.backfill(ctx, s.cfg.Tiers, key, b)
+	return Variant{Key: key, Format: o.Format, Bytes: b, Source: "storage"}, true
 }
 
 // lockPoll is how often a waiting instance looks for another's result.
 const lockPoll = 50 * time.Millisecond
 
-// compute takes a place in the transform queue, loads the original while
-// it waits for a worker (so a worker never waits on storage), and
-// transforms within the transform timeout.
+// compute takes a place in the transform queue, loads the original ahead
+// of a free worker (so a worker never waits on storage), and transforms
+// within the transform timeout.
 func (s *Service) compute(ctx context.Context, id string, o Options) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.TransformTimeout)
 	defer cancel()
@@ -127,12 +142,7 @@ func (s *Service) compute(ctx context.Context, id string, o Options) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	src, err := s.cfg.Store.Get(ctx, originalKey(id))
-	if err != nil {
-		leave()
-		return nil, err
-	}
-	release, err := s.work(ctx)
+	src, release, err := s.loadAndWait(ctx, id)
 	if err != nil {
 		leave()
 		return nil, err
@@ -161,6 +171,21 @@ func (s *Service) compute(ctx context.Context, id string, o Options) ([]byte, er
 	case <-ctx.Done():
 		return nil, Errorf(EUNAVAILABLE, "the resize took too long; retry shortly")
 	}
+}
+
+// loadAndWait reads the original within the prefetch bound, then waits for
+// a worker; release frees the worker.
+func (s *Service) loadAndWait(ctx context.Context, id string) (src []byte, release func(), err error) {
+	unload, err := s.prefetch(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer unload()
+	if src, err = s.cfg.Store.Get(ctx, originalKey(id)); err != nil {
+		return nil, nil, err
+	}
+	release, err = s.work(ctx)
+	return src, release, err
 }
 
 func (s *Service) backfill(ctx context.Context, tiers []Tier, key string, b []byte) {

@@ -45,7 +45,12 @@ func toAPIError(err error) apiError {
 // log, never to the client.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := Status(err)
-	if status >= 500 {
+	switch {
+	case status == http.StatusServiceUnavailable:
+		// Shedding under load is expected: one line per request at
+		// warning level would flood the logs exactly when they matter.
+		logger(r).Debug("request shed or backend down", "err", err)
+	case status >= 500:
 		logger(r).Error("request failed", "err", err, "status", status)
 	}
 	switch status {

@@ -62,6 +62,8 @@ func (s *Server) batchEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-s.closing:
+			return // shutting down: the client reconnects elsewhere
 		case <-tick.C:
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	resizer "github.com/cloudresizer/cloudresizer"
@@ -58,6 +59,10 @@ type Server struct {
 	svc    *resizer.Service
 	signer signer
 	mux    *http.ServeMux
+	// closing is closed when the server shuts down: long-lived streams end
+	// then, so that a graceful stop is not held up by open event streams.
+	closing     chan struct{}
+	closingOnce sync.Once
 }
 
 // New returns a server for cfg.
@@ -71,7 +76,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Presets == nil {
 		cfg.Presets = resizer.DefaultPresets
 	}
-	s := &Server{cfg: cfg, svc: cfg.Service, signer: signer{secret: cfg.Secret}, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, svc: cfg.Service, signer: signer{secret: cfg.Secret}, mux: http.NewServeMux(),
+		closing: make(chan struct{})}
 	s.routes()
 	return s, nil
 }
@@ -132,6 +138,10 @@ type discard struct{ header http.Header }
 func (d discard) Header() http.Header         { return d.header }
 func (d discard) Write(b []byte) (int, error) { return len(b), nil }
 func (d discard) WriteHeader(int)             {}
+
+// CloseStreams ends every open event stream (clients reconnect, to another
+// instance); call it when shutdown starts, e.g. with http.Server.RegisterOnShutdown.
+func (s *Server) CloseStreams() { s.closingOnce.Do(func() { close(s.closing) }) }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

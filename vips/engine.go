@@ -20,7 +20,8 @@ import (
 // Config is the engine's configuration.
 type Config struct {
 	Limits resizer.Limits
-	// Concurrency bounds the transforms running at once; 0 means one per CPU.
+	// Concurrency bounds the transforms running at once; 0 means one per CPU
+	// the process may use (GOMAXPROCS, which follows a container's CPU limit).
 	Concurrency int
 	// Threads is libvips' worker threads per transform. 0 means 1: with one
 	// transform per CPU already, more threads only add contention.
@@ -29,7 +30,7 @@ type Config struct {
 
 // DefaultConfig is the configuration used when nothing is set.
 func DefaultConfig() Config {
-	return Config{Limits: resizer.DefaultLimits, Concurrency: runtime.NumCPU(), Threads: 1}
+	return Config{Limits: resizer.DefaultLimits, Concurrency: runtime.GOMAXPROCS(0), Threads: 1}
 }
 
 // Validate reports settings that cannot work.
@@ -51,7 +52,7 @@ var _ resizer.Engine = (*Engine)(nil)
 // New starts libvips (once per process) and returns an engine.
 func New(cfg Config) (*Engine, error) {
 	if cfg.Concurrency == 0 {
-		cfg.Concurrency = runtime.NumCPU()
+		cfg.Concurrency = runtime.GOMAXPROCS(0)
 	}
 	if cfg.Threads == 0 {
 		cfg.Threads = 1

@@ -78,7 +78,7 @@ func (f *backendFlags) limits() resizer.Limits {
 func (f *backendFlags) build(ctx context.Context, log *slog.Logger) (*app, error) {
 	a := &app{log: log, metrics: metrics.New(), workers: f.Workers}
 	if a.workers <= 0 {
-		a.workers = runtime.NumCPU()
+		a.workers = runtime.GOMAXPROCS(0)
 	}
 	ok := false
 	defer func() {

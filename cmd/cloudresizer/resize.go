@@ -180,7 +180,7 @@ func (r *resizeRun) workers() int {
 	if r.cmd.Workers > 0 {
 		return r.cmd.Workers
 	}
-	return runtime.NumCPU()
+	return runtime.GOMAXPROCS(0)
 }
 
 // one resizes a single file and records the outcome.

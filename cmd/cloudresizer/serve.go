@@ -38,7 +38,7 @@ func (c *serveCmd) Run(ctx context.Context, e env) error {
 		return err
 	}
 	defer a.close()
-	handler, err := c.handler(ctx, a)
+	api, err := c.handler(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -50,12 +50,16 @@ func (c *serveCmd) Run(ctx context.Context, e env) error {
 	defer stopWork()
 	waitWorkers := c.startWorkers(workCtx, a)
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       c.ReadTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// On shutdown, event streams end and batch workers stop taking items
+	// while in-flight requests drain, all within one bound.
+	srv.RegisterOnShutdown(api.CloseStreams)
+	srv.RegisterOnShutdown(stopWork)
 	log.Info("serving", "addr", ln.Addr().String(), "storage", a.store.String(), "libvips", vips.Version())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -64,15 +68,14 @@ func (c *serveCmd) Run(ctx context.Context, e env) error {
 		return err
 	case <-ctx.Done():
 	}
-	return c.shutdown(srv, stopWork, waitWorkers, log)
+	return c.shutdown(srv, waitWorkers, log)
 }
 
-func (c *serveCmd) shutdown(srv *http.Server, stopWork func(), waitWorkers func(), log *slog.Logger) error {
+func (c *serveCmd) shutdown(srv *http.Server, waitWorkers func(), log *slog.Logger) error {
 	log.Info("shutting down", "timeout", c.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 	defer cancel()
-	err := srv.Shutdown(sctx)
-	stopWork()
+	err := srv.Shutdown(sctx) // also stops the workers and the streams (RegisterOnShutdown)
 	done := make(chan struct{})
 	go func() { waitWorkers(); close(done) }()
 	select {
@@ -87,7 +90,7 @@ func (c *serveCmd) shutdown(srv *http.Server, stopWork func(), waitWorkers func(
 	return nil
 }
 
-func (c *serveCmd) handler(ctx context.Context, a *app) (http.Handler, error) {
+func (c *serveCmd) handler(ctx context.Context, a *app) (*httpapi.Server, error) {
 	secret, err := loadSecret(ctx, c.Secret, a.store, a.log)
 	if err != nil {
 		return nil, err
