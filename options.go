@@ -3,7 +3,6 @@ package resizer
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -144,12 +143,22 @@ func (o Options) OutputFormat(src Meta) Format {
 }
 
 // String is the canonical form of o: every field in a fixed order and
-// spelling, so equal requests give equal strings (and cache keys).
+// spelling, so equal requests give equal strings (and cache keys). It is on
+// every request's path, so it appends instead of formatting.
 func (o Options) String() string {
 	o = o.Normalize()
-	return fmt.Sprintf("w=%d,h=%d,fit=%s,g=%s,f=%s,q=%d,dpr=%s,bg=%s,enlarge=%t,progressive=%t,lossless=%t",
-		o.Width, o.Height, o.Fit, o.Gravity, o.Format, o.Quality,
-		strconv.FormatFloat(o.DPR, 'f', -1, 64), o.Background, o.Enlarge, o.Progressive, o.Lossless)
+	b := make([]byte, 0, 128)
+	b = append(strconv.AppendInt(append(b, "w="...), int64(o.Width), 10), ",h="...)
+	b = append(strconv.AppendInt(b, int64(o.Height), 10), ",fit="...)
+	b = append(append(b, o.Fit...), ",g="...)
+	b = append(append(b, o.Gravity...), ",f="...)
+	b = append(append(b, o.Format...), ",q="...)
+	b = append(strconv.AppendInt(b, int64(o.Quality), 10), ",dpr="...)
+	b = append(strconv.AppendFloat(b, o.DPR, 'f', -1, 64), ",bg="...)
+	b = append(o.Background.appendHex(b), ",enlarge="...)
+	b = append(strconv.AppendBool(b, o.Enlarge), ",progressive="...)
+	b = append(strconv.AppendBool(b, o.Progressive), ",lossless="...)
+	return string(strconv.AppendBool(b, o.Lossless))
 }
 
 // Key is the identity of one variant: the original's id and the canonical
@@ -160,11 +169,14 @@ func (o Options) Key(imageID string) string {
 }
 
 // String renders c as hex: RRGGBB, or RRGGBBAA when not opaque.
-func (c Colour) String() string {
-	if c.A == 255 {
-		return fmt.Sprintf("%02x%02x%02x", c.R, c.G, c.B)
+func (c Colour) String() string { return string(c.appendHex(nil)) }
+
+func (c Colour) appendHex(b []byte) []byte {
+	b = hex.AppendEncode(b, []byte{c.R, c.G, c.B})
+	if c.A != 255 {
+		b = hex.AppendEncode(b, []byte{c.A})
 	}
-	return fmt.Sprintf("%02x%02x%02x%02x", c.R, c.G, c.B, c.A)
+	return b
 }
 
 // ParseColour reads a hex colour: RGB, RRGGBB or RRGGBBAA, with or without '#'.

@@ -19,10 +19,17 @@ const (
 	ownerKey
 )
 
+// requestLog is what a request's logger is made of; the logger itself is
+// made only when a line is logged, which most requests never do.
+type requestLog struct {
+	base *slog.Logger
+	id   string
+}
+
 // logger returns the request's logger, which carries its request id.
 func logger(r *http.Request) *slog.Logger {
-	if l, ok := r.Context().Value(loggerKey).(*slog.Logger); ok {
-		return l
+	if l, ok := r.Context().Value(loggerKey).(requestLog); ok {
+		return l.base.With("request_id", l.id)
 	}
 	return slog.Default()
 }
@@ -60,8 +67,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		l := s.cfg.Logger.With("request_id", id)
-		r = r.WithContext(context.WithValue(r.Context(), loggerKey, l))
+		r = r.WithContext(context.WithValue(r.Context(), loggerKey, requestLog{base: s.cfg.Logger, id: id}))
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		d := time.Since(start)
@@ -72,7 +78,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if s.cfg.Metrics != nil {
 			s.cfg.Metrics.Request(route, rec.status, d)
 		}
-		l.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", d)
+		if s.cfg.Logger.Enabled(r.Context(), slog.LevelDebug) {
+			logger(r).Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", d)
+		}
 	})
 }
 
