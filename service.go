@@ -20,9 +20,13 @@ type ServiceConfig struct {
 	Locker   Locker
 	LockWait time.Duration
 	// Queue carries batch items to workers; nil disables batches.
-	Queue    Queue
-	Observer Observer
-	Limits   Limits
+	Queue Queue
+	// Originals, when set, keeps recently used originals in memory: an
+	// image is usually resized several times soon after its upload (a
+	// page's sizes, a batch's presets), and a worker then skips storage.
+	Originals Cache
+	Observer  Observer
+	Limits    Limits
 	// Workers is the number of transforms at once; QueueLength how many more
 	// may wait for one before requests are refused as unavailable.
 	Workers, QueueLength int
@@ -90,7 +94,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	return &Service{cfg: cfg, obs: cfg.Observer, slots: make(chan struct{}, cfg.Workers),
 		loads: make(chan struct{}, cfg.Workers), now: time.Now,
-		metas: newMemo[Meta](memoSize, time.Hour), records: newMemo[ImageInfo](memoSize, recordTTL)}, nil
+		metas: newMemo[Meta](memoSize, recordTTL), records: newMemo[ImageInfo](memoSize, recordTTL)}, nil
 }
 
 // Ready reports whether the service can work: its store answers.

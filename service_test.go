@@ -9,6 +9,7 @@ import (
 
 	resizer "github.com/cloudresizer/cloudresizer"
 	"github.com/cloudresizer/cloudresizer/internal/fakeengine"
+	"github.com/cloudresizer/cloudresizer/memcache"
 	"github.com/cloudresizer/cloudresizer/storage"
 )
 
@@ -119,5 +120,31 @@ func TestUploadIsIdempotentAndShared(t *testing.T) {
 	keys, _ := store.List(ctx, "originals/", "", 10)
 	if len(keys) != 2 { // the bytes and their header, once
 		t.Errorf("originals stored: %v", keys)
+	}
+}
+
+func TestOriginalsCacheSkipsStorage(t *testing.T) {
+	ctx := context.Background()
+	store, _ := storage.Open(ctx, "mem://")
+	originals, _ := memcache.New(memcache.DefaultConfig())
+	svc, err := resizer.NewService(resizer.ServiceConfig{
+		Store: store, Engine: &fakeengine.Engine{}, Limits: resizer.DefaultLimits, Workers: 1, QueueLength: 1,
+		TransformTimeout: time.Second, TempDir: t.TempDir(), Originals: originals,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := svc.Upload(ctx, "alice", "a.png", bytes.NewReader(onePixelPNG))
+	o, _, _ := svc.Resolve(ctx, info.ID, resizer.Options{Width: 10}, "")
+	if _, err := svc.Variant(ctx, info.ID, o); err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := originals.Get(ctx, info.ID); !ok || !bytes.Equal(b, onePixelPNG) {
+		t.Fatal("the original was not kept in memory")
+	}
+	store.Delete(ctx, "originals/"+info.ID) // from now on only the memory has it
+	o.Width = 20
+	if _, err := svc.Variant(ctx, info.ID, o); err != nil {
+		t.Errorf("a second variant read storage again: %v", err)
 	}
 }

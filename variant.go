@@ -181,11 +181,25 @@ func (s *Service) loadAndWait(ctx context.Context, id string) (src []byte, relea
 		return nil, nil, err
 	}
 	defer unload()
-	if src, err = s.cfg.Store.Get(ctx, originalKey(id)); err != nil {
+	if src, err = s.original(ctx, id); err != nil {
 		return nil, nil, err
 	}
 	release, err = s.work(ctx)
 	return src, release, err
+}
+
+// original reads the bytes of original id, from memory when they are there.
+func (s *Service) original(ctx context.Context, id string) ([]byte, error) {
+	if s.cfg.Originals != nil {
+		if b, ok := s.cfg.Originals.Get(ctx, id); ok {
+			return b, nil
+		}
+	}
+	b, err := s.cfg.Store.Get(ctx, originalKey(id))
+	if err == nil && s.cfg.Originals != nil {
+		s.cfg.Originals.Set(ctx, id, b)
+	}
+	return b, err
 }
 
 func (s *Service) backfill(ctx context.Context, tiers []Tier, key string, b []byte) {

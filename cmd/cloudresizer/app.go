@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"runtime"
@@ -21,7 +20,8 @@ import (
 // backendFlags are the settings that serve and worker share.
 type backendFlags struct {
 	Storage          string        `default:"file://./data" help:"Storage URL: file:///path, s3://bucket?region=…&endpoint=…, mem://."`
-	CacheSize        byteSize      `default:"256MiB" help:"Memory cache size."`
+	CacheSize        byteSize      `default:"256MiB" help:"Memory cache size (variants)."`
+	OriginalsCache   byteSize      `default:"64MiB" help:"Memory kept for recently used originals, so that a worker need not read them from storage again."`
 	MaxUpload        byteSize      `default:"50MiB" help:"Largest file accepted."`
 	MaxPixels        int64         `default:"100000000" help:"Largest image accepted, in pixels."`
 	MaxFrames        int           `default:"100" help:"Most frames in an animation."`
@@ -90,13 +90,10 @@ func (f *backendFlags) build(ctx context.Context, log *slog.Logger) (*app, error
 	if err != nil {
 		return nil, err
 	}
-	if a.store, err = storage.Open(ctx, f.Storage); err != nil {
+	if a.store, err = openStore(ctx, f.Storage); err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, func() { a.store.Close() })
-	if err := a.store.Ping(ctx); err != nil {
-		return nil, fmt.Errorf("storage %s is not usable: %w", a.store, err)
-	}
 	cfg, err := f.serviceConfig(a, engine)
 	if err != nil {
 		return nil, err
@@ -114,12 +111,17 @@ func (f *backendFlags) serviceConfig(a *app, engine resizer.Engine) (resizer.Ser
 	if err != nil {
 		return resizer.ServiceConfig{}, err
 	}
+	originals, err := memcache.New(memcache.Config{MaxBytes: uint64(f.OriginalsCache), MaxItem: int(f.OriginalsCache) / 4})
+	if err != nil {
+		return resizer.ServiceConfig{}, err
+	}
 	queueLen := f.Queue
 	if queueLen <= 0 {
 		queueLen = 4 * a.workers
 	}
 	cfg := resizer.ServiceConfig{
-		Store: a.store, Engine: engine, Observer: a.metrics, Limits: f.limits(),
+		Originals: originals,
+		Store:     a.store, Engine: engine, Observer: a.metrics, Limits: f.limits(),
 		Tiers:   []resizer.Tier{{Name: "memory", Cache: mem, MaxItem: maxItem}},
 		Workers: a.workers, QueueLength: queueLen, TransformTimeout: f.TransformTimeout,
 		TempDir: os.TempDir(),
