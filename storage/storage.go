@@ -123,6 +123,17 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 // List returns up to limit keys under prefix after the key "after".
 func (s *Store) List(ctx context.Context, prefix, after string, limit int) ([]string, error) {
+	for attempt := 1; ; attempt++ {
+		keys, err := s.list(ctx, prefix, after, limit)
+		// On disk, a file can vanish between the listing of a folder and
+		// its stat (a temporary file renamed into place): list again.
+		if gcerrors.Code(err) != gcerrors.NotFound || attempt == 3 {
+			return keys, translate(err, prefix)
+		}
+	}
+}
+
+func (s *Store) list(ctx context.Context, prefix, after string, limit int) ([]string, error) {
 	opts := &blob.ListOptions{Prefix: prefix}
 	if after > prefix {
 		opts.BeforeList = startAfter(after)
@@ -135,7 +146,7 @@ func (s *Store) List(ctx context.Context, prefix, after string, limit int) ([]st
 			break
 		}
 		if err != nil {
-			return nil, translate(err, prefix)
+			return nil, err
 		}
 		if obj.IsDir || obj.Key <= after || strings.HasSuffix(obj.Key, ".tmp") {
 			continue // ".tmp": a write in progress (or cut short) on disk
