@@ -39,7 +39,12 @@ func (s *Service) Resolve(ctx context.Context, id string, o Options, accept stri
 // backfilled on a hit. A cache never fails the request; storage and the
 // engine do.
 func (s *Service) Variant(ctx context.Context, id string, o Options) (Variant, error) {
-	key := o.Key(id)
+	return s.VariantByKey(ctx, id, o.Key(id), o)
+}
+
+// VariantByKey is Variant for a caller that has the key o.Key(id) already
+// (the HTTP layer makes it for the ETag): it is on every request's path.
+func (s *Service) VariantByKey(ctx context.Context, id, key string, o Options) (Variant, error) {
 	for i, t := range s.cfg.Tiers {
 		if b, ok := t.Cache.Get(ctx, key); ok {
 			s.obs.CacheResult(t.Name, true)

@@ -70,7 +70,8 @@ func (s *Server) serveVariant(w http.ResponseWriter, r *http.Request, id string,
 		return
 	}
 	h := w.Header()
-	etag := `"` + o.Key(id) + `"`
+	key := o.Key(id)
+	etag := `"` + key + `"`
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", cacheControl)
 	if negotiated {
@@ -80,7 +81,7 @@ func (s *Server) serveVariant(w http.ResponseWriter, r *http.Request, id string,
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	v, err := s.svc.Variant(r.Context(), id, o)
+	v, err := s.svc.VariantByKey(r.Context(), id, key, o)
 	if err != nil {
 		h.Del("ETag")
 		h.Del("Cache-Control")
