@@ -1,13 +1,10 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudresizer/cloudresizer/internal/child"
+	"github.com/cloudresizer/cloudresizer/internal/form"
 	"github.com/cloudresizer/cloudresizer/internal/scrape"
 )
 
@@ -50,9 +49,8 @@ type instance struct {
 	env  []string
 	addr string
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  *bytes.Buffer
+	proc *child.Process
+	log  *child.Log
 }
 
 // startInstance runs `cloudresizer <args>` (serve unless args say otherwise)
@@ -76,15 +74,12 @@ func (in *instance) start() {
 	}
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), in.env...)
-	in.log = &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = in.log, in.log
-	if err := cmd.Start(); err != nil {
+	proc, err := child.Start(cmd)
+	if err != nil {
 		in.t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
 	in.mu.Lock()
-	in.cmd, in.done = cmd, done
+	in.proc, in.log = proc, proc.Log
 	in.mu.Unlock()
 	in.waitReady()
 }
@@ -93,7 +88,7 @@ func (in *instance) waitReady() {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
-		case <-in.done:
+		case <-in.proc.Done():
 			in.t.Fatalf("cloudresizer exited at start:\n%s", in.log)
 		default:
 		}
@@ -114,27 +109,15 @@ func (in *instance) kill() { in.signal(syscall.SIGKILL) }
 // stop asks the process to end (SIGTERM) and returns its exit code.
 func (in *instance) stop() int {
 	in.signal(syscall.SIGTERM)
-	return in.cmd.ProcessState.ExitCode()
+	return in.proc.ExitCode()
 }
 
 func (in *instance) signal(sig syscall.Signal) {
 	in.mu.Lock()
-	cmd, done := in.cmd, in.done
+	proc := in.proc
 	in.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	select {
-	case <-done:
-		return
-	default:
-	}
-	cmd.Process.Signal(sig)
-	select {
-	case <-done:
-	case <-time.After(40 * time.Second):
-		cmd.Process.Kill()
-		<-done
+	if proc != nil {
+		proc.Stop(sig, 40*time.Second)
 	}
 }
 
@@ -164,20 +147,9 @@ func (in *instance) get(path string, header map[string]string) (int, http.Header
 
 // post sends a multipart body of files and fields to path.
 func (in *instance) post(path string, files map[string][]byte, fields map[string][]string) (int, []byte) {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, vs := range fields {
-		for _, v := range vs {
-			mw.WriteField(k, v)
-		}
-	}
-	for name, b := range files {
-		fw, _ := mw.CreateFormFile("file", name)
-		fw.Write(b)
-	}
-	mw.Close()
-	req, _ := http.NewRequest("POST", in.url(path), &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
+	body, ctype := form.Body(files, fields)
+	req, _ := http.NewRequest("POST", in.url(path), body)
+	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Authorization", "Bearer "+apiKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -210,12 +182,11 @@ func metric(t *testing.T, url, name, match string) float64 {
 }
 
 func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := child.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addr
 }
 
 // eventually retries check until it passes or the timeout ends.

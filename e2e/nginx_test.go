@@ -9,11 +9,12 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/cloudresizer/cloudresizer/internal/child"
 )
 
 // nginx is Debian's nginx run in the foreground as this process's child,
@@ -23,9 +24,7 @@ type nginx struct {
 	t    *testing.T
 	addr string
 	dir  string
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  *syncLog
+	proc *child.Process
 }
 
 // nginxConf balances round robin over the upstreams. Requests are retried
@@ -117,7 +116,7 @@ func nginxUser() string {
 func startNginx(t *testing.T, upstreams ...string) *nginx {
 	t.Helper()
 	bin := nginxBinary(t)
-	n := &nginx{t: t, addr: freeAddr(t), dir: t.TempDir(), log: &syncLog{}}
+	n := &nginx{t: t, addr: freeAddr(t), dir: t.TempDir()}
 	var conf bytes.Buffer
 	if err := nginxConf.Execute(&conf, map[string]any{"Dir": n.dir, "Addr": n.addr, "Upstreams": upstreams, "User": nginxUser()}); err != nil {
 		t.Fatal(err)
@@ -128,17 +127,15 @@ func startNginx(t *testing.T, upstreams ...string) *nginx {
 	}
 	// -e sends the messages nginx writes before reading its configuration
 	// to our log too, instead of the system's /var/log/nginx.
-	n.cmd = exec.Command(bin, "-p", n.dir, "-c", path, "-e", filepath.Join(n.dir, "error.log"), "-g", "daemon off;")
-	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
-	if err := n.cmd.Start(); err != nil {
+	proc, err := child.Start(exec.Command(bin, "-p", n.dir, "-c", path, "-e", filepath.Join(n.dir, "error.log"), "-g", "daemon off;"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	n.done = make(chan struct{})
-	go func() { n.cmd.Wait(); close(n.done) }()
+	n.proc = proc
 	t.Cleanup(func() {
 		n.stop()
 		if t.Failed() {
-			t.Logf("nginx error log:\n%s%s", n.log, n.errorLog())
+			t.Logf("nginx error log:\n%s%s", proc.Log, n.errorLog())
 		}
 	})
 	n.waitAnswers()
@@ -151,8 +148,8 @@ func (n *nginx) waitAnswers() {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
-		case <-n.done:
-			n.t.Fatalf("nginx exited at start:\n%s\n%s", n.log, n.errorLog())
+		case <-n.proc.Done():
+			n.t.Fatalf("nginx exited at start:\n%s\n%s", n.proc.Log, n.errorLog())
 		default:
 		}
 		if resp, err := client.Get("http://" + n.addr + "/healthz"); err == nil {
@@ -161,24 +158,11 @@ func (n *nginx) waitAnswers() {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	n.t.Fatalf("nginx did not answer:\n%s\n%s", n.log, n.errorLog())
+	n.t.Fatalf("nginx did not answer:\n%s\n%s", n.proc.Log, n.errorLog())
 }
 
 // stop ends nginx by its own pid: SIGQUIT (graceful), then SIGKILL.
-func (n *nginx) stop() {
-	select {
-	case <-n.done:
-		return
-	default:
-	}
-	n.cmd.Process.Signal(syscall.SIGQUIT)
-	select {
-	case <-n.done:
-	case <-time.After(10 * time.Second):
-		n.cmd.Process.Kill()
-		<-n.done
-	}
-}
+func (n *nginx) stop() { n.proc.Stop(syscall.SIGQUIT, 10*time.Second) }
 
 // errorLog is nginx's error log, for failure messages.
 func (n *nginx) errorLog() string {
@@ -189,24 +173,6 @@ func (n *nginx) errorLog() string {
 // client is an instance value whose address is nginx: its get, post,
 // upload and batch go through the balancer.
 func (n *nginx) client() *instance { return &instance{t: n.t, addr: n.addr} }
-
-// syncLog collects a child's output safely across goroutines.
-type syncLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 // perInstance formats a list of values per instance for messages.
 func perInstance(vals []float64) string {

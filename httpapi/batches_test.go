@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"regexp"
 	"strings"
@@ -16,25 +15,15 @@ import (
 
 	resizer "github.com/cloudresizer/cloudresizer"
 	"github.com/cloudresizer/cloudresizer/internal/corpus"
+	"github.com/cloudresizer/cloudresizer/internal/form"
 	"github.com/cloudresizer/cloudresizer/vips"
 )
 
 // postBatch sends files and fields (name → values) as one multipart batch.
 func (c *client) postBatch(files map[string][]byte, fields map[string][]string) (int, resizer.BatchStatus, []byte) {
 	c.e.t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for name, vals := range fields {
-		for _, v := range vals {
-			mw.WriteField(name, v)
-		}
-	}
-	for name, b := range files {
-		fw, _ := mw.CreateFormFile("file", name)
-		fw.Write(b)
-	}
-	mw.Close()
-	resp := c.do("POST", "/api/v1/batches", &buf, map[string]string{"Content-Type": mw.FormDataContentType()})
+	body, ctype := form.Body(files, fields)
+	resp := c.do("POST", "/api/v1/batches", body, map[string]string{"Content-Type": ctype})
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	var st resizer.BatchStatus

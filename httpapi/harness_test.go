@@ -1,12 +1,10 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
-	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -15,6 +13,7 @@ import (
 
 	resizer "github.com/cloudresizer/cloudresizer"
 	"github.com/cloudresizer/cloudresizer/httpapi"
+	"github.com/cloudresizer/cloudresizer/internal/form"
 	"github.com/cloudresizer/cloudresizer/internal/scrape"
 	"github.com/cloudresizer/cloudresizer/memcache"
 	"github.com/cloudresizer/cloudresizer/metrics"
@@ -154,14 +153,8 @@ type uploadResponse struct {
 // upload posts files (name → bytes) in one multipart request.
 func (c *client) upload(files map[string][]byte) (int, uploadResponse) {
 	c.e.t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for name, b := range files {
-		fw, _ := mw.CreateFormFile("file", name)
-		fw.Write(b)
-	}
-	mw.Close()
-	resp := c.do("POST", "/api/v1/images", &buf, map[string]string{"Content-Type": mw.FormDataContentType()})
+	body, ctype := form.Body(files, nil)
+	resp := c.do("POST", "/api/v1/images", body, map[string]string{"Content-Type": ctype})
 	defer resp.Body.Close()
 	var ur uploadResponse
 	raw, _ := io.ReadAll(resp.Body)

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	resizer "github.com/cloudresizer/cloudresizer"
+	"github.com/cloudresizer/cloudresizer/internal/form"
 	"github.com/cloudresizer/cloudresizer/vips"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
@@ -171,22 +170,8 @@ func runOneBatch(ctx context.Context, base string, ids []string, st *BatchStats)
 // batchForm builds the multipart body of a batch: one image_id field per
 // id and one preset field per preset.
 func batchForm(ids []string) ([]byte, string, error) {
-	var b bytes.Buffer
-	mw := multipart.NewWriter(&b)
-	for _, id := range ids {
-		if err := mw.WriteField("image_id", id); err != nil {
-			return nil, "", err
-		}
-	}
-	for _, p := range batchPresets {
-		if err := mw.WriteField("preset", p); err != nil {
-			return nil, "", err
-		}
-	}
-	if err := mw.Close(); err != nil {
-		return nil, "", err
-	}
-	return b.Bytes(), mw.FormDataContentType(), nil
+	b, ctype := form.Body(nil, map[string][]string{"image_id": ids, "preset": batchPresets})
+	return b.Bytes(), ctype, nil
 }
 
 // pollBatch asks for the batch's status every 100 ms until it is done.

@@ -13,35 +13,24 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cloudresizer/cloudresizer/internal/child"
 )
 
 // server is one process under test, started on a free port of 127.0.0.1
 // and stopped by its own pid.
 type server struct {
 	name string
-	cmd  *exec.Cmd
+	proc *child.Process
 	base string // http://127.0.0.1:PORT
 	log  string // the file its stdout and stderr go to
-	done chan struct{}
-}
-
-// freePort asks the kernel for a free port on 127.0.0.1. The port is free
-// again when the process under test binds it; a race with another program
-// shows as a failed start.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // startServer runs argv with extra environment env, its output in logPath,
 // and waits until GET health answers 200. argv may hold "{port}", replaced
 // by the free port chosen for it.
 func startServer(ctx context.Context, name, health, logPath string, argv, env []string) (*server, error) {
-	port, err := freePort()
+	port, err := child.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +38,7 @@ func startServer(ctx context.Context, name, health, logPath string, argv, env []
 	for i, a := range argv {
 		args[i] = strings.ReplaceAll(a, "{port}", strconv.Itoa(port))
 	}
-	s := &server{name: name, base: fmt.Sprintf("http://127.0.0.1:%d", port), log: logPath, done: make(chan struct{})}
+	s := &server{name: name, base: fmt.Sprintf("http://127.0.0.1:%d", port), log: logPath}
 	if err := s.launch(ctx, args, env); err != nil {
 		return nil, err
 	}
@@ -67,20 +56,19 @@ func (s *server) launch(ctx context.Context, args, env []string) error {
 	if err != nil {
 		return err
 	}
-	s.cmd = exec.CommandContext(ctx, args[0], args[1:]...)
-	s.cmd.Env = append(os.Environ(), env...)
-	s.cmd.Stdout, s.cmd.Stderr = out, out
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	s.cmd.Cancel = func() error { return s.cmd.Process.Signal(syscall.SIGTERM) }
-	s.cmd.WaitDelay = 10 * time.Second
-	if err := s.cmd.Start(); err != nil {
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	if s.proc, err = child.Start(cmd); err != nil {
 		out.Close()
 		return err
 	}
 	go func() {
-		s.cmd.Wait()
+		<-s.proc.Done()
 		out.Close()
-		close(s.done)
 	}()
 	return nil
 }
@@ -95,7 +83,7 @@ func (s *server) waitHealthy(ctx context.Context, path string) error {
 			return nil
 		}
 		select {
-		case <-s.done:
+		case <-s.proc.Done():
 			return fmt.Errorf("exited before it was ready")
 		case <-ctx.Done():
 			return ctx.Err()
@@ -126,7 +114,7 @@ func (s *server) answers(path string) bool {
 
 // peakRSS returns the process's peak resident set size (VmHWM) in MiB.
 func (s *server) peakRSS() (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.proc.Pid()))
 	if err != nil {
 		return 0, err
 	}
@@ -138,33 +126,15 @@ func (s *server) peakRSS() (float64, error) {
 			return kb / 1024, err
 		}
 	}
-	return 0, fmt.Errorf("%s: no VmHWM in /proc/%d/status", s.name, s.cmd.Process.Pid)
+	return 0, fmt.Errorf("%s: no VmHWM in /proc/%d/status", s.name, s.proc.Pid())
 }
 
 // exited reports whether the process has ended.
-func (s *server) exited() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
+func (s *server) exited() bool { return s.proc.Exited() }
 
 // stop sends SIGTERM to the process, and SIGKILL if it is still running
 // after 30 seconds, then waits for it.
-func (s *server) stop() {
-	if s.exited() {
-		return
-	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(30 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-	}
-}
+func (s *server) stop() { s.proc.Stop(syscall.SIGTERM, 30*time.Second) }
 
 // logTail returns the last lines of the process's output, for errors.
 func (s *server) logTail() string {

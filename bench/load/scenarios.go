@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,6 +10,7 @@ import (
 	"sync/atomic"
 
 	resizer "github.com/cloudresizer/cloudresizer"
+	"github.com/cloudresizer/cloudresizer/internal/form"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -108,15 +107,6 @@ func uploadBody(input string) (body []byte, contentType string, err error) {
 // multipartFile builds a multipart body with one file part, called name,
 // holding src.
 func multipartFile(name string, src []byte) (body []byte, contentType string, err error) {
-	var b bytes.Buffer
-	mw := multipart.NewWriter(&b)
-	fw, err := mw.CreateFormFile("file", name)
-	if err != nil {
-		return nil, "", err
-	}
-	fw.Write(src)
-	if err := mw.Close(); err != nil {
-		return nil, "", err
-	}
-	return b.Bytes(), mw.FormDataContentType(), nil
+	b, ctype := form.Body(map[string][]byte{name: src}, nil)
+	return b.Bytes(), ctype, nil
 }

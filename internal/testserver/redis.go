@@ -4,14 +4,16 @@ package testserver
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net"
 	"os/exec"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cloudresizer/cloudresizer/internal/child"
 )
 
 // Redis is a redis-server process that a test owns. It keeps no data on
@@ -23,9 +25,8 @@ type Redis struct {
 	dir  string
 	port int
 
-	mu     sync.Mutex
-	cmd    *exec.Cmd     // nil while stopped
-	exited chan struct{} // closed once cmd has exited and been waited for
+	mu   sync.Mutex
+	proc *child.Process // nil while stopped
 }
 
 // redisReady bounds the wait for a started server to answer PING.
@@ -45,7 +46,7 @@ func StartRedis(t testing.TB) *Redis {
 	t.Cleanup(r.Stop)
 	// Another process may take the free port before redis binds it: retry.
 	for range 3 {
-		if r.port, err = freePort(); err != nil {
+		if r.port, err = child.FreePort(); err != nil {
 			t.Fatal(err)
 		}
 		if err = r.start(); err == nil {
@@ -75,35 +76,28 @@ func (r *Redis) Start() {
 func (r *Redis) Stop() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.cmd == nil {
-		return
+	if r.proc != nil {
+		r.proc.Stop(syscall.SIGKILL, 0)
+		r.proc = nil
 	}
-	_ = r.cmd.Process.Kill() // by its own pid, never by name
-	<-r.exited
-	r.cmd = nil
 }
 
 func (r *Redis) start() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.cmd != nil {
-		return fmt.Errorf("redis-server already runs (pid %d)", r.cmd.Process.Pid)
+	if r.proc != nil {
+		return fmt.Errorf("redis-server already runs (pid %d)", r.proc.Pid())
 	}
-	out := &bytes.Buffer{}
-	cmd := exec.Command(r.bin, "--save", "", "--appendonly", "no", "--port", strconv.Itoa(r.port),
-		"--bind", "127.0.0.1", "--dir", r.dir, "--daemonize", "no")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	proc, err := child.Start(exec.Command(r.bin, "--save", "", "--appendonly", "no", "--port", strconv.Itoa(r.port),
+		"--bind", "127.0.0.1", "--dir", r.dir, "--daemonize", "no"))
+	if err != nil {
 		return err
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	if err := waitPing(r.Addr(), exited); err != nil {
-		_ = cmd.Process.Kill()
-		<-exited
-		return fmt.Errorf("%w; its output:\n%s", err, out.String())
+	if err := waitPing(r.Addr(), proc.Done()); err != nil {
+		proc.Stop(syscall.SIGKILL, 0)
+		return fmt.Errorf("%w; its output:\n%s", err, proc.Log)
 	}
-	r.cmd, r.exited = cmd, exited
+	r.proc = proc
 	return nil
 }
 
@@ -147,14 +141,4 @@ func ping(addr string) error {
 		return fmt.Errorf("PING answered %q", line)
 	}
 	return nil
-}
-
-// freePort asks the kernel for a port nobody listens on.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cloudresizer/cloudresizer/internal/child"
 )
 
 // The S3 server is versitygw, pinned in tools/go.mod. Its root user's keys
@@ -39,9 +40,7 @@ type S3 struct {
 	addr string // 127.0.0.1:port, kept across Stop and Start
 
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has exited
-	log  *syncBuffer
+	proc *child.Process // nil while stopped
 }
 
 // StartS3 starts an S3 server with the bucket DefaultBucket and sets the
@@ -100,21 +99,18 @@ func (s *S3) Start() {
 	s.t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd != nil {
+	if s.proc != nil {
 		return
 	}
-	s.log = &syncBuffer{}
-	cmd := exec.Command(s.bin, "--port", s.addr, "--access", s3AccessKey, "--secret", s3SecretKey,
-		"--region", s3Region, "--quiet", "posix", s.root)
-	cmd.Stdout, cmd.Stderr = s.log, s.log
-	if err := cmd.Start(); err != nil {
+	proc, err := child.Start(exec.Command(s.bin, "--port", s.addr, "--access", s3AccessKey, "--secret", s3SecretKey,
+		"--region", s3Region, "--quiet", "posix", s.root))
+	if err != nil {
 		s.t.Fatalf("testserver: starting versitygw: %v", err)
 	}
-	s.cmd, s.done = cmd, make(chan struct{})
-	go func(done chan struct{}) { cmd.Wait(); close(done) }(s.done)
-	if err := waitAnswers(s.addr, s.done, 15*time.Second); err != nil {
+	s.proc = proc
+	if err := waitAnswers(s.addr, proc.Done(), 15*time.Second); err != nil {
 		s.stopLocked()
-		s.t.Fatalf("testserver: versitygw on %s: %v\n%s", s.addr, err, s.log.String())
+		s.t.Fatalf("testserver: versitygw on %s: %v\n%s", s.addr, err, proc.Log)
 	}
 }
 
@@ -127,17 +123,10 @@ func (s *S3) Stop() {
 }
 
 func (s *S3) stopLocked() {
-	if s.cmd == nil {
-		return
+	if s.proc != nil {
+		s.proc.Stop(syscall.SIGTERM, 5*time.Second)
+		s.proc = nil
 	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-	}
-	s.cmd = nil
 }
 
 // waitAnswers polls addr until an HTTP request gets any answer (versitygw
@@ -163,12 +152,11 @@ func waitAnswers(addr string, exited <-chan struct{}, limit time.Duration) error
 // freeAddr finds a port no one listens on. Another process could take it
 // before the server does; the start would then fail clearly.
 func freeAddr(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := child.FreeAddr()
 	if err != nil {
 		t.Fatalf("testserver: %v", err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addr
 }
 
 var build struct {
@@ -222,22 +210,4 @@ func toolsDir() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no go.mod above %s", file)
-}
-
-// syncBuffer collects the server's output for failure messages.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
